@@ -1,0 +1,31 @@
+/*
+ * The core's API resources. Each file under src/api/ owns one resource's
+ * route table and handlers (STYLE.md); this header lists the tables so the
+ * router can register them at start-up.
+ */
+#ifndef BW_API_H
+#define BW_API_H
+
+#include <jansson.h>
+
+#include "server/http.h"
+#include "server/params.h"
+
+struct bw_route_table {
+	const struct bw_route	*routes;
+	size_t			 n;
+};
+
+extern const struct bw_route_table	bw_api_ops;
+extern const struct bw_route_table	bw_api_tenants;
+extern const struct bw_route_table	bw_api_team;
+extern const struct bw_route_table	bw_api_admin;
+
+/* Writes an audit log row in the request's transaction. */
+int	bw_audit(struct bw_req *, const char *action, const char *target,
+	    json_t *details /* stolen, may be NULL */);
+
+#define BW_ROUTE_TABLE(name, arr) \
+	const struct bw_route_table name = { arr, sizeof(arr) / sizeof(arr[0]) }
+
+#endif

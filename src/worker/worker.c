@@ -1,0 +1,75 @@
+/*
+ * The background worker loop. Each pass is one short transaction, so a
+ * worker killed at any point leaves nothing half-done; several workers may
+ * run at once. Housekeeping removes idempotency records older than 24 h
+ * and expired refresh tokens (billow_gc, a SECURITY DEFINER function).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "db/db.h"
+#include "worker/worker.h"
+
+static volatile sig_atomic_t	worker_quit;
+
+static void
+worker_on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		worker_quit = 1;
+}
+
+/* Sleeps up to MS milliseconds, waking early on a signal. */
+static void
+worker_nap(int ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+int
+bw_worker_main(const struct bw_config *cfg)
+{
+	struct sigaction	 sa;
+	struct bw_db		*db;
+	PGresult		*res;
+	int64_t			 next_gc = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	db = bw_db_new(cfg->database_url, cfg->statement_timeout_ms);
+	bw_log(BW_LOG_INFO, "worker %d started", (int)getpid());
+	while (!worker_quit) {
+		if (bw_mono_us() >= next_gc) {
+			res = bw_db_query(db, "SELECT billow_gc() AS n", 0,
+			    NULL);
+			if (res != NULL) {
+				if (bw_db_int(res, 0, "n") > 0)
+					bw_log(BW_LOG_INFO, "housekeeping "
+					    "removed %lld expired rows",
+					    bw_db_int(res, 0, "n"));
+				PQclear(res);
+				next_gc = bw_mono_us() + 60 * 1000000LL;
+			} else {
+				/* Database away: try again shortly. */
+				next_gc = bw_mono_us() + 2 * 1000000LL;
+			}
+		}
+		worker_nap(200);
+	}
+	bw_db_free(db);
+	bw_log(BW_LOG_INFO, "worker %d stopped", (int)getpid());
+	return BW_OK;
+}

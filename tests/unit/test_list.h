@@ -1,0 +1,18 @@
+/*
+ * Every unit-test suite, registered in one list (libuv's test-list.h).
+ * A suite lives in tests/unit/test_<subsystem>.c and exports suite_<name>().
+ */
+#ifndef BW_TEST_LIST_H
+#define BW_TEST_LIST_H
+
+#include <check.h>
+
+#define BW_TEST_SUITES(X)	\
+	X(core)			\
+	X(config)		\
+	X(crypto)
+
+#define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
+BW_TEST_SUITES(BW_DECLARE_SUITE)
+
+#endif
