@@ -484,27 +484,19 @@ tenants_login(struct bw_req *req)
 	    user, "tenant", tenant, "tokens", tokens));
 }
 
+/*
+ * Answered from the authenticated key alone (no transaction): the key
+ * lookup already proved the tenant active and carries its name and slug,
+ * and any change to them bumps the cache generation.
+ */
 static int
 tenants_verify(struct bw_req *req)
 {
-	const char	*p[1] = { req->who.tenant_id };
-	PGresult	*res;
-	json_t		*t;
+	json_t	*t;
 
-	if (req->who.kind != BW_PRINCIPAL_KEY)
-		return bw_req_error(req, 403, "permission_error", "forbidden",
-		    NULL, "verify takes an API key.");
-	if ((res = bw_db_query_commit(req->db, "SELECT id, company_name, "
-	    "slug FROM tenants WHERE id = $1", 1, p)) == NULL)
-		return BW_ERROR;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return bw_err_not_found(req, "tenant");
-	}
-	t = json_pack("{s:s, s:s, s:s}", "id", bw_db_val(res, 0, "id"),
-	    "company_name", bw_db_val(res, 0, "company_name"), "slug",
-	    bw_db_val(res, 0, "slug"));
-	PQclear(res);
+	t = json_pack("{s:s, s:s, s:s}", "id", req->who.tenant_id,
+	    "company_name", req->who.tenant_name, "slug",
+	    req->who.tenant_slug);
 	return bw_req_json(req, 200, json_pack("{s:b, s:o, s:s, s:s}",
 	    "valid", 1, "tenant", t, "mode", req->who.livemode ? "live" :
 	    "test", "key_type", req->who.publishable ? "publishable" :
@@ -642,6 +634,9 @@ tenants_patch(struct bw_req *req)
 	PQclear(res);
 	rc = bw_audit(req, "tenant.updated", req->who.tenant_id,
 	    json_deep_copy(req->json));
+	/* Cached key look-ups carry the company name. */
+	if (company != NULL)
+		req->after_commit = bw_auth_invalidate;
 	if (rc != BW_OK || (t = tenant_load(req, BW_TENANT_LAST4)) == NULL)
 		return BW_ERROR;
 	return bw_req_json(req, 200, t);
@@ -987,7 +982,7 @@ static const struct bw_route tenant_routes[] = {
 	  .flags = BW_ROUTE_NO_TX },
 	{ .method = BW_GET, .pattern = "/api/v1/auth/tenants/verify",
 	  .auth = BW_AUTH_SECRET | BW_AUTH_PUBLISHABLE,
-	  .handler = tenants_verify },
+	  .handler = tenants_verify, .flags = BW_ROUTE_NO_TX },
 	{ .method = BW_GET, .pattern = "/api/v1/auth/tenants/me",
 	  .auth = BW_AUTH_JWT, .handler = tenants_me },
 	{ .method = BW_GET, .pattern = "/api/v1/auth/tenants/details",

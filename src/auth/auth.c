@@ -25,6 +25,8 @@ struct key_entry {
 	char		hash[65];
 	char		tenant_id[48];
 	char		key_id[48];
+	char		company_name[208];
+	char		slug[64];
 	int		livemode;
 	int		publishable;
 	long long	gen;
@@ -137,7 +139,8 @@ auth_key_redis(struct bw_req *req, const char *hash, int livemode)
 }
 
 #define SQL_AUTH_KEY \
-	"SELECT key_id, tenant_id, livemode, publishable " \
+	"SELECT key_id, tenant_id, livemode, publishable, company_name, " \
+	"slug " \
 	"FROM billow_auth_key($1)"
 
 int
@@ -176,6 +179,10 @@ bw_auth_key(struct bw_req *req, const char *key)
 		    bw_db_val(res, 0, "key_id"));
 		snprintf(e.tenant_id, sizeof(e.tenant_id), "%s",
 		    bw_db_val(res, 0, "tenant_id"));
+		snprintf(e.company_name, sizeof(e.company_name), "%s",
+		    bw_db_val(res, 0, "company_name"));
+		snprintf(e.slug, sizeof(e.slug), "%s",
+		    bw_db_val(res, 0, "slug"));
 		e.livemode = strcmp(bw_db_val(res, 0, "livemode"), "t") == 0;
 		e.publishable =
 		    strcmp(bw_db_val(res, 0, "publishable"), "t") == 0;
@@ -188,6 +195,10 @@ bw_auth_key(struct bw_req *req, const char *key)
 	snprintf(req->who.tenant_id, sizeof(req->who.tenant_id), "%s",
 	    e.tenant_id);
 	snprintf(req->who.key_id, sizeof(req->who.key_id), "%s", e.key_id);
+	snprintf(req->who.tenant_name, sizeof(req->who.tenant_name), "%s",
+	    e.company_name);
+	snprintf(req->who.tenant_slug, sizeof(req->who.tenant_slug), "%s",
+	    e.slug);
 	req->who.livemode = e.livemode;
 	req->who.publishable = e.publishable;
 	return BW_OK;

@@ -138,20 +138,17 @@ bw_buf_appends(struct bw_buf *b, const char *s)
 void
 bw_buf_appendf(struct bw_buf *b, const char *fmt, ...)
 {
-	va_list	ap;
-	char	probe[1];
-	int	n;
+	va_list	 ap;
+	char	*p;
+	int	 n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(probe, sizeof(probe), fmt, ap);
+	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return;
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+		bw_oom();
+	bw_buf_append(b, p, (size_t)n);
+	free(p);
 }
 
 char *
@@ -228,18 +225,16 @@ char *
 bw_arena_printf(struct bw_arena *a, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*tmp, *p;
 	int	 n;
-	char	*p, probe[1];
 
 	va_start(ap, fmt);
-	n = vsnprintf(probe, sizeof(probe), fmt, ap);
+	n = vasprintf(&tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return bw_arena_strdup(a, "");
-	p = bw_arena_alloc(a, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+		bw_oom();
+	p = bw_arena_strndup(a, tmp, (size_t)n);
+	free(tmp);
 	return p;
 }
 

@@ -75,6 +75,8 @@ struct bw_principal {
 	int			 livemode;
 	int			 publishable;	/* key principals */
 	char			 key_id[48];
+	char			 tenant_name[208];	/* key principals */
+	char			 tenant_slug[64];
 	char			 user_id[48];	/* JWT and admin principals */
 	enum bw_role		 role;
 	char			 email[320];

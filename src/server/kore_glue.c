@@ -99,6 +99,8 @@ kore_parent_configure(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
+	/* With -f Kore logs to stdout; keep lines whole and timely. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	bw_log_set_sink(glue_log_sink);
 	if (glue_load_config() != BW_OK)
 		fatal("billow: cannot load the configuration");
@@ -116,6 +118,7 @@ glue_tick(void *arg, u_int64_t now)
 void
 kore_worker_configure(void)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	kore_timer_add(glue_tick, 1000, NULL, 0);
 }
 

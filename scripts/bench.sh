@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# make bench: starts throwaway PostgreSQL/Redis, Billow (release build) and
+# nginx serving a fixed 200 on another loopback port, then drives each with
+# wrk (2 threads, 64 connections, 15 s) and prints requests/s, p50/p99 and
+# the Billow/nginx ratio. Everything it starts is stopped on exit.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${BENCH_DURATION:-15s}
+CONNS=${BENCH_CONNECTIONS:-64}
+PGPORT=54379
+REDISPORT=63879
+PORT=18081
+NGINXPORT=18082
+
+DIR=$(mktemp -d /tmp/billow-bench.XXXXXX)
+SERVER_PID=
+NGINX_PID=
+
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	if [ -n "$NGINX_PID" ]; then
+		kill -TERM "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+	fi
+	scripts/services.sh stop "$DIR" >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+echo "bench: starting services in $DIR"
+scripts/services.sh start "$DIR" "$PGPORT" "$REDISPORT"
+export DATABASE_URL="postgresql://billow@127.0.0.1:$PGPORT/billow"
+export REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
+export BILLOW_PORT=$PORT
+export BILLOW_RATE_LIMIT_TEST_RPS=0 BILLOW_RATE_LIMIT_LIVE_RPS=0
+export BILLOW_AUTH_RATE_PER_MIN=0
+build/billow migrate -c conf/billow.test.conf >/dev/null
+
+build/billow serve -c conf/billow.test.conf >"$DIR/server.log" 2>&1 &
+SERVER_PID=$!
+
+cat >"$DIR/nginx.conf" <<EOF
+worker_processes 2;
+pid $DIR/nginx.pid;
+error_log $DIR/nginx-error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	server {
+		listen 127.0.0.1:$NGINXPORT;
+		location / {
+			default_type application/json;
+			return 200 '{"ok":true}';
+		}
+	}
+}
+EOF
+nginx -p "$DIR" -c "$DIR/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+
+for _ in $(seq 1 100); do
+	if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null &&
+	    curl -fs "http://127.0.0.1:$NGINXPORT/" >/dev/null; then
+		break
+	fi
+	sleep 0.1
+done
+
+REG=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/tenants/register" \
+	-H 'Content-Type: application/json' \
+	-d '{"company_name":"Bench","email":"bench@billow.local","password":"bench-password-1"}')
+KEY=$(printf '%s' "$REG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["api_key_test_secret"])')
+
+# run NAME URL [HEADER] -> "rps p50_ms p99_ms"
+run() {
+	local out
+	if [ $# -ge 3 ]; then
+		out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "$3" "$2")
+	else
+		out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$2")
+	fi
+	printf '%s\n' "$out" >"$DIR/wrk-$1.txt"
+	printf '%s\n' "$out" | python3 -c '
+import re, sys
+t = sys.stdin.read()
+def ms(s):
+    v, u = re.match(r"([\d.]+)(us|ms|s)", s).groups()
+    return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+p50 = ms(re.search(r"50%\s+(\S+)", t).group(1))
+p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errs.group(1) if errs else 0}")'
+}
+
+echo "bench: wrk -t2 -c$CONNS -d$DURATION against each (sequentially)"
+read -r N_RPS N_P50 N_P99 N_ERR < <(run nginx "http://127.0.0.1:$NGINXPORT/")
+read -r V_RPS V_P50 V_P99 V_ERR < <(run verify \
+	"http://127.0.0.1:$PORT/api/v1/auth/tenants/verify" "Authorization: Bearer $KEY")
+read -r D_RPS D_P50 D_P99 D_ERR < <(run details \
+	"http://127.0.0.1:$PORT/api/v1/auth/tenants/details" "Authorization: Bearer $KEY")
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+printf '\n%-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50_ms p99_ms non2xx vs_nginx
+printf '%-34s %10s %9s %9s %7s %8s\n' "nginx fixed 200" "$N_RPS" "$N_P50" "$N_P99" "$N_ERR" 1.00
+printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/verify (sk)" "$V_RPS" "$V_P50" "$V_P99" "$V_ERR" "$(ratio "$V_RPS" "$N_RPS")"
+printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/details (sk)" "$D_RPS" "$D_P50" "$D_P99" "$D_ERR" "$(ratio "$D_RPS" "$N_RPS")"
+echo "bench: raw wrk output kept until exit in $DIR; root $ROOT"
