@@ -15,6 +15,7 @@ BEGIN
 END
 $$;
 GRANT billow_app TO CURRENT_USER;
+GRANT USAGE ON SCHEMA public TO billow_app;
 
 -- The current tenant and mode, NULL when unset (so comparisons fail).
 CREATE FUNCTION billow_tenant() RETURNS text

@@ -85,6 +85,7 @@ stopping=0
 
 # Ctrl-C / SIGTERM / SIGHUP: ask the server to stop (it forwards SIGTERM to
 # Kore and its workers); the wait loop below bounds how long that may take.
+# shellcheck disable=SC2317 # called by the trap
 on_signal() {
 	stopping=1
 	if [ -n "$server_pid" ]; then

@@ -218,7 +218,8 @@ render_kore_conf(const struct bw_config *cfg, const char *self_dir,
 		    strerror(errno));
 		return BW_ERROR;
 	}
-	snprintf(path, len, "%s/kore.conf", cfg->var_dir);
+	/* One file per port, so two servers sharing var/ never cross. */
+	snprintf(path, len, "%s/kore-%d.conf", cfg->var_dir, cfg->port);
 	if ((fp = fopen(path, "w")) == NULL) {
 		fprintf(stderr, "billow: %s: %s\n", path, strerror(errno));
 		return BW_ERROR;
@@ -240,10 +241,10 @@ render_kore_conf(const struct bw_config *cfg, const char *self_dir,
 	    "http_request_limit 1000\n"
 	    "http_server_version billow\n"
 	    "http_hsts_enable 0\n"
-	    "pidfile %s/kore.pid\n"
+	    "pidfile %s/kore-%d.pid\n"
 	    "domain * {\n\tattach api\n\troute ^/ billow_http\n}\n",
 	    cfg->path, cfg->bind_addr, cfg->port, self_dir, workers,
-	    cfg->task_threads, cfg->body_max, cfg->var_dir);
+	    cfg->task_threads, cfg->body_max, cfg->var_dir, cfg->port);
 	if (fclose(fp) != 0)
 		return BW_ERROR;
 	return BW_OK;
@@ -270,6 +271,38 @@ spawn(int kind, char **argv)
 	}
 	(void)kind;
 	return pid;
+}
+
+/* SIGTERM to every child, then SIGKILL to any still there after 5 s. */
+static void
+stop_children(void)
+{
+	int	i, status, left, tries;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].pid > 0)
+			kill(children[i].pid, SIGTERM);
+	for (tries = 0; tries < 100; tries++) {
+		left = 0;
+		for (i = 0; i < nchildren; i++) {
+			if (children[i].pid <= 0)
+				continue;
+			if (waitpid(children[i].pid, &status, WNOHANG) ==
+			    children[i].pid)
+				children[i].pid = 0;
+			else
+				left++;
+		}
+		if (left == 0)
+			return;
+		usleep(50000);
+	}
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].pid > 0) {
+			kill(children[i].pid, SIGKILL);
+			waitpid(children[i].pid, &status, 0);
+		}
+	}
 }
 
 static int
@@ -299,6 +332,12 @@ cmd_serve(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s", self);
 	*strrchr(dir, '/') = '\0';
 	if (render_kore_conf(cfg, dir, conf, sizeof(conf)) != BW_OK)
+		return 1;
+	/* DESIGN.md "Setup": create or update this admin at start. */
+	if (getenv("BILLOW_ADMIN_EMAIL") != NULL &&
+	    getenv("BILLOW_ADMIN_PASSWORD") != NULL &&
+	    bw_migrate_admin_upsert(cfg, getenv("BILLOW_ADMIN_EMAIL"),
+	    getenv("BILLOW_ADMIN_PASSWORD")) != BW_OK)
 		return 1;
 	if (realpath(file, abs_conf) == NULL)
 		snprintf(abs_conf, sizeof(abs_conf), "%s", file);
@@ -359,6 +398,13 @@ cmd_serve(int argc, char **argv)
 				    "(status %d); restarting",
 				    children[i].kind == 0 ? "kore" : "worker",
 				    (int)pid, status);
+				/*
+				 * A child that keeps dying at start (a busy
+				 * port, a bad module) is restarted at most
+				 * once a second instead of in a tight loop.
+				 */
+				if (time(NULL) - children[i].started < 1)
+					sleep(1);
 				children[i].pid = spawn(children[i].kind,
 				    children[i].kind == 0 ? kore_argv :
 				    worker_argv);
@@ -366,12 +412,7 @@ cmd_serve(int argc, char **argv)
 			}
 		}
 	}
-	for (i = 0; i < nchildren; i++)
-		if (children[i].pid > 0)
-			kill(children[i].pid, SIGTERM);
-	for (i = 0; i < nchildren; i++)
-		if (children[i].pid > 0)
-			waitpid(children[i].pid, &status, 0);
+	stop_children();
 	bw_config_free(cfg);
 	free(cfg);
 	return rc;

@@ -1004,7 +1004,8 @@ static const struct bw_route tenant_routes[] = {
 	  .flags = BW_ROUTE_NO_IDEM | BW_ROUTE_SELF },
 	{ .method = BW_POST, .pattern = "/api/v1/auth/tenants/api-keys/roll",
 	  .auth = BW_AUTH_JWT, .role = BW_ROLE_OWNER,
-	  .handler = tenants_roll_key },
+	  /* A stored replay would keep the new secret in clear for 24 h. */
+	  .handler = tenants_roll_key, .flags = BW_ROUTE_NO_IDEM },
 	{ .method = BW_GET, .pattern = "/api/v1/audit_logs",
 	  .auth = BW_AUTH_JWT, .role = BW_ROLE_ADMIN,
 	  .handler = tenants_audit_logs },

@@ -121,10 +121,31 @@ db_set_error(struct bw_db *db, const PGresult *res)
 		snprintf(db->errmsg, sizeof(db->errmsg), "%s",
 		    db->conn != NULL ? PQerrorMessage(db->conn) : "no connection");
 	}
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+	/*
+	 * A connection failure, the server shutting down (57P01..57P03) or a
+	 * client-side error with no SQLSTATE means the database went away:
+	 * callers answer 503, and the connection is dropped so the next
+	 * statement reconnects.
+	 */
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL) ||
+	    strncmp(db->sqlstate, "08", 2) == 0 ||
+	    strncmp(db->sqlstate, "57P", 3) == 0) {
 		db->lost = 1;
 		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
 	}
+}
+
+/* After a lost connection: forget it and the transaction on it. */
+static void
+db_drop_if_lost(struct bw_db *db)
+{
+	if (!db->lost || db->conn == NULL)
+		return;
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_tx = 0;
+	db->pending_begin = 0;
 }
 
 int
@@ -309,6 +330,7 @@ db_pipeline(struct bw_db *db, const char *sql, int n,
 	if (failed) {
 		if (want != NULL)
 			PQclear(want);
+		db_drop_if_lost(db);
 		return NULL;
 	}
 	if (commit)
@@ -351,8 +373,7 @@ db_run(struct bw_db *db, const char *sql, int n, const char *const *params,
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		db_set_error(db, res);
 		PQclear(res);
-		if (db->lost)
-			db->in_tx = 0;
+		db_drop_if_lost(db);
 		return NULL;
 	}
 	return res;

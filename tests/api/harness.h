@@ -130,5 +130,6 @@ Suite		*suite_team(void);
 Suite		*suite_http(void);
 Suite		*suite_rls(void);
 Suite		*suite_admin(void);
+Suite		*suite_final(void);
 
 #endif

@@ -1,0 +1,32 @@
+/*
+ * Runner for the black-box API tests: every suite against the server at
+ * BILLOW_URL (default http://127.0.0.1:18080). Exits non-zero when any
+ * check fails. CK_RUN_SUITE / CK_RUN_CASE select a subset (Check's own).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	api_init();
+	printf("api_tests: server %s\n", api_base);
+	fflush(stdout);
+	sr = srunner_create(suite_http());
+	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_keys());
+	srunner_add_suite(sr, suite_team());
+	srunner_add_suite(sr, suite_admin());
+	srunner_add_suite(sr, suite_rls());
+	srunner_add_suite(sr, suite_final());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	api_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
