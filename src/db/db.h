@@ -38,6 +38,14 @@ int		 bw_db_conn_lost(const struct bw_db *);
 int		 bw_db_begin(struct bw_db *, const char *tenant_id,
 		    int livemode);
 int		 bw_db_begin_admin(struct bw_db *);
+/*
+ * A read-only unit of work: no BEGIN/COMMIT; every statement travels in
+ * its own pipeline with the context, as one implicit transaction (each
+ * statement sees a fresh snapshot, as under READ COMMITTED anyway). For
+ * GET requests: one round trip per statement. ADMIN as bw_db_begin_admin.
+ */
+int		 bw_db_begin_ro(struct bw_db *, const char *tenant_id,
+		    int livemode, int admin);
 
 /*
  * Runs SQL with text parameters (NULL = SQL NULL). Returns the result,

@@ -297,7 +297,11 @@ bw_dispatch(struct bw_req *req)
 
 	tx = !(req->route->flags & BW_ROUTE_NO_TX);
 	if (tx) {
-		if (req->who.kind == BW_PRINCIPAL_ADMIN)
+		if (req->method == BW_GET || req->method == BW_HEAD)
+			rc = bw_db_begin_ro(req->db, req->who.tenant_id[0] ?
+			    req->who.tenant_id : NULL, req->who.livemode,
+			    req->who.kind == BW_PRINCIPAL_ADMIN);
+		else if (req->who.kind == BW_PRINCIPAL_ADMIN)
 			rc = bw_db_begin_admin(req->db);
 		else
 			rc = bw_db_begin(req->db, req->who.tenant_id[0] ?
