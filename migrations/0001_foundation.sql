@@ -168,10 +168,11 @@ CREATE POLICY platform_admins_admin ON platform_admins
 -- runs them as the owner; each returns only what authentication needs.
 CREATE FUNCTION billow_auth_key(p_hash text)
 	RETURNS TABLE (key_id text, tenant_id text, livemode boolean,
-	    publishable boolean, company_name text, slug text)
+	    publishable boolean, company_name text, slug text,
+	    expires_at bigint)
 	LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
 	SELECT k.id, k.tenant_id, k.livemode, k.publishable, t.company_name,
-	    t.slug
+	    t.slug, extract(epoch FROM k.expires_at)::bigint
 	FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 	WHERE k.key_hash = p_hash AND t.is_active
 	    AND (k.expires_at IS NULL OR k.expires_at > now())

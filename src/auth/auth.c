@@ -20,6 +20,16 @@
 #define KEY_CACHE_TTL_US	(60 * 1000000LL)
 /* Without Redis the generation is unknown: trust entries only briefly. */
 #define KEY_CACHE_BLIND_US	(2 * 1000000LL)
+/*
+ * The event-loop fast path trusts an entry whose generation Redis
+ * confirmed within this window: a key revoked through another server is
+ * refused there at most this late (this server's own changes apply at
+ * once through the shared local generation).
+ */
+#define KEY_CACHE_FAST_US	(1 * 1000000LL)
+
+/* The Redis generation this process saw last. */
+static _Atomic long long	last_redis_gen = -1;
 
 struct key_entry {
 	char		hash[65];
@@ -30,7 +40,10 @@ struct key_entry {
 	int		livemode;
 	int		publishable;
 	long long	gen;
+	uint64_t	local_gen;
 	int64_t		stored_us;
+	int64_t		checked_us;	/* gen last confirmed in Redis */
+	int64_t		expires_us;	/* wall clock; 0 = never (rolled keys) */
 };
 
 static pthread_mutex_t	 cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,23 +57,54 @@ cache_slot(const char *hash)
 	    KEY_CACHE_SLOTS;
 }
 
+static uint64_t
+local_gen(void)
+{
+	return bw_server.metrics != NULL ?
+	    atomic_load(&bw_server.metrics->authgen_local) : 0;
+}
+
 static int
 cache_get(const char *hash, long long gen, struct key_entry *out)
 {
 	struct key_entry	*e;
-	int64_t			 age;
+	int64_t			 age, now = bw_mono_us();
 	int			 hit = 0;
 
 	pthread_mutex_lock(&cache_lock);
 	e = &cache[cache_slot(hash)];
-	if (strcmp(e->hash, hash) == 0) {
-		age = bw_mono_us() - e->stored_us;
+	if (strcmp(e->hash, hash) == 0 && e->local_gen == local_gen() &&
+	    (e->expires_us == 0 || bw_time_us() < e->expires_us)) {
+		age = now - e->stored_us;
 		if (gen >= 0)
 			hit = e->gen == gen && age < KEY_CACHE_TTL_US;
 		else
 			hit = age < KEY_CACHE_BLIND_US;
-		if (hit)
+		if (hit) {
+			if (gen >= 0)
+				e->checked_us = now;
 			*out = *e;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+/* The fast path's look-up: no Redis, so only recently confirmed entries. */
+static int
+cache_get_fast(const char *hash, struct key_entry *out)
+{
+	struct key_entry	*e;
+	int			 hit = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	e = &cache[cache_slot(hash)];
+	if (strcmp(e->hash, hash) == 0 && e->local_gen == local_gen() &&
+	    (e->expires_us == 0 || bw_time_us() < e->expires_us) &&
+	    e->gen >= 0 && e->gen == atomic_load(&last_redis_gen) &&
+	    bw_mono_us() - e->checked_us < KEY_CACHE_FAST_US) {
+		hit = 1;
+		*out = *e;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return hit;
@@ -140,8 +184,46 @@ auth_key_redis(struct bw_req *req, const char *hash, int livemode)
 
 #define SQL_AUTH_KEY \
 	"SELECT key_id, tenant_id, livemode, publishable, company_name, " \
-	"slug " \
+	"slug, expires_at " \
 	"FROM billow_auth_key($1)"
+
+static void
+key_principal(struct bw_req *req, const struct key_entry *ep)
+{
+	const struct key_entry	e = *ep;
+
+	req->who.kind = BW_PRINCIPAL_KEY;
+	snprintf(req->who.tenant_id, sizeof(req->who.tenant_id), "%s",
+	    e.tenant_id);
+	snprintf(req->who.key_id, sizeof(req->who.key_id), "%s", e.key_id);
+	snprintf(req->who.tenant_name, sizeof(req->who.tenant_name), "%s",
+	    e.company_name);
+	snprintf(req->who.tenant_slug, sizeof(req->who.tenant_slug), "%s",
+	    e.slug);
+	req->who.livemode = e.livemode;
+	req->who.publishable = e.publishable;
+}
+
+int
+bw_auth_key_fast(struct bw_req *req, const char *key)
+{
+	struct bw_config	*cfg = bw_server.cfg;
+	enum bw_key_type	 type;
+	struct key_entry	 e;
+	char			 hash[65];
+	int			 livemode;
+
+	if (bw_apikey_parse(key, &type, &livemode) != BW_OK)
+		return BW_DECLINED;
+	/* A per-key limit needs Redis: the task path counts it. */
+	if ((livemode ? cfg->rate_live_rps : cfg->rate_test_rps) > 0)
+		return BW_DECLINED;
+	bw_sha256_hex(key, strlen(key), hash);
+	if (!cache_get_fast(hash, &e))
+		return BW_DECLINED;
+	key_principal(req, &e);
+	return BW_OK;
+}
 
 int
 bw_auth_key(struct bw_req *req, const char *key)
@@ -158,6 +240,8 @@ bw_auth_key(struct bw_req *req, const char *key)
 		return auth_fail(req);
 	bw_sha256_hex(key, strlen(key), hash);
 	gen = auth_key_redis(req, hash, livemode);
+	if (gen >= 0)
+		atomic_store(&last_redis_gen, gen);
 
 	if (!cache_get(hash, gen, &e)) {
 		params[0] = hash;
@@ -184,23 +268,17 @@ bw_auth_key(struct bw_req *req, const char *key)
 		snprintf(e.slug, sizeof(e.slug), "%s",
 		    bw_db_val(res, 0, "slug"));
 		e.livemode = strcmp(bw_db_val(res, 0, "livemode"), "t") == 0;
+		e.expires_us = bw_db_int(res, 0, "expires_at") * 1000000LL;
 		e.publishable =
 		    strcmp(bw_db_val(res, 0, "publishable"), "t") == 0;
 		e.gen = gen;
+		e.local_gen = local_gen();
 		e.stored_us = bw_mono_us();
+		e.checked_us = e.stored_us;
 		PQclear(res);
 		cache_put(&e);
 	}
-	req->who.kind = BW_PRINCIPAL_KEY;
-	snprintf(req->who.tenant_id, sizeof(req->who.tenant_id), "%s",
-	    e.tenant_id);
-	snprintf(req->who.key_id, sizeof(req->who.key_id), "%s", e.key_id);
-	snprintf(req->who.tenant_name, sizeof(req->who.tenant_name), "%s",
-	    e.company_name);
-	snprintf(req->who.tenant_slug, sizeof(req->who.tenant_slug), "%s",
-	    e.slug);
-	req->who.livemode = e.livemode;
-	req->who.publishable = e.publishable;
+	key_principal(req, &e);
 	return BW_OK;
 }
 
@@ -387,6 +465,10 @@ bw_auth_invalidate(struct bw_req *req)
 {
 	redisReply	*rep;
 
+	/* This server's workers see the change at once... */
+	if (bw_server.metrics != NULL)
+		atomic_fetch_add(&bw_server.metrics->authgen_local, 1);
+	/* ...other servers through Redis. */
 	if ((rep = bw_redis_cmd(req->redis, "INCR billow:authgen")) != NULL)
 		freeReplyObject(rep);
 }

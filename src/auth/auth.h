@@ -11,6 +11,12 @@
 
 /* Fills req->who from an API key, or sets a 401. */
 int	bw_auth_key(struct bw_req *, const char *key);
+/*
+ * The event loop's fast path: fills req->who from a recently confirmed
+ * cache entry without touching Redis or the database. BW_DECLINED when
+ * the request must take the task path (cache miss, a rate limit to count).
+ */
+int	bw_auth_key_fast(struct bw_req *, const char *key);
 /* Fills req->who from a JWT access or admin token, or sets a 401. */
 int	bw_auth_jwt(struct bw_req *, const char *token);
 /* Per-key limit (API.md "Authentication"): 429 with Retry-After. */

@@ -80,6 +80,8 @@ dispatch_credential(struct bw_req *req)
 	return bw_req_header(req, "x-api-key");
 }
 
+static int	dispatch_permit(struct bw_req *);
+
 static int
 dispatch_authenticate(struct bw_req *req)
 {
@@ -104,6 +106,14 @@ dispatch_authenticate(struct bw_req *req)
 		rc = bw_auth_jwt(req, cred);
 	if (rc != BW_OK)
 		return BW_ERROR;
+	return dispatch_permit(req);
+}
+
+/* Whether the authenticated principal may call the route. */
+static int
+dispatch_permit(struct bw_req *req)
+{
+	const struct bw_route	*r = req->route;
 
 	switch (req->who.kind) {
 	case BW_PRINCIPAL_KEY:
@@ -277,6 +287,30 @@ dispatch_keep(const struct bw_req *req)
 	if (!req->failed)
 		return req->status >= 200 && req->status < 300;
 	return req->err.status == 402;
+}
+
+int
+bw_dispatch_fast(struct bw_req *req)
+{
+	const char	*cred;
+
+	if (!(req->route->flags & BW_ROUTE_FAST))
+		return 0;
+	cred = dispatch_credential(req);
+	if (cred == NULL || (strncmp(cred, "sk_", 3) != 0 &&
+	    strncmp(cred, "pk_", 3) != 0))
+		return 0;
+	if (bw_auth_key_fast(req, cred) != BW_OK) {
+		memset(&req->who, 0, sizeof(req->who));
+		return 0;
+	}
+	req->server = &bw_server;
+	atomic_fetch_add(&bw_server.metrics->fast_path, 1);
+	if (dispatch_permit(req) == BW_OK)
+		(void)req->route->handler(req);
+	if (req->failed)
+		bw_req_render_error(req);
+	return 1;
 }
 
 void

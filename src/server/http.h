@@ -43,6 +43,9 @@ enum bw_role {
 #define BW_ROUTE_NO_RATE	0x04	/* per-key rate limit does not apply */
 #define BW_ROUTE_SELF		0x08	/* a write on the caller's own account:
 					   developers may call it too */
+#define BW_ROUTE_FAST		0x10	/* may answer in the event loop from
+					   the key cache: the handler uses
+					   neither db nor redis */
 
 struct bw_req;
 typedef int	(*bw_handler_fn)(struct bw_req *);

@@ -125,11 +125,14 @@ bw_metrics_render(struct bw_buf *out)
 	    "# TYPE billow_rate_limit_fail_open_total counter\n"
 	    "billow_rate_limit_fail_open_total %llu\n"
 	    "# TYPE billow_rate_limited_total counter\n"
-	    "billow_rate_limited_total %llu\n",
+	    "billow_rate_limited_total %llu\n"
+	    "# TYPE billow_auth_fast_path_total counter\n"
+	    "billow_auth_fast_path_total %llu\n",
 	    (unsigned long long)atomic_load(&m->db_conns_open),
 	    (unsigned long long)atomic_load(&m->db_conns_busy),
 	    (unsigned long long)atomic_load(&m->db_errors),
 	    (unsigned long long)atomic_load(&m->redis_errors),
 	    (unsigned long long)atomic_load(&m->rate_limit_fail_open),
-	    (unsigned long long)atomic_load(&m->rate_limited));
+	    (unsigned long long)atomic_load(&m->rate_limited),
+	    (unsigned long long)atomic_load(&m->fast_path));
 }

@@ -46,7 +46,7 @@ bw_answer_inline(struct bw_req *req)
 			bw_metrics_render(&req->out);
 			return 1;
 		}
-		return 0;
+		return bw_dispatch_fast(req);
 	}
 	if (rc == BW_MATCH_METHOD) {
 		allowhdr[0] = '\0';

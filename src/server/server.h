@@ -34,6 +34,9 @@ struct bw_metrics {
 	_Atomic uint64_t	redis_errors;
 	_Atomic uint64_t	rate_limit_fail_open;
 	_Atomic uint64_t	rate_limited;
+	/* Bumped when keys or tenants change (auth cache invalidation). */
+	_Atomic uint64_t	authgen_local;
+	_Atomic uint64_t	fast_path;
 };
 
 struct bw_server {
@@ -73,6 +76,12 @@ int		 bw_router_count(void);
 
 /* Runs a matched request to completion, on a task thread. */
 void	bw_dispatch(struct bw_req *req);
+/*
+ * In the event loop: answers a BW_ROUTE_FAST route whose API key is in
+ * the recently confirmed cache, with no Redis or database call. Returns 1
+ * when answered, 0 when the request must go to a task.
+ */
+int	bw_dispatch_fast(struct bw_req *req);
 
 /* Per-thread database and Redis handles, created on first use. */
 struct bw_thread_ctx {
