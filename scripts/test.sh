@@ -19,6 +19,7 @@ PGPORT=54339
 REDISPORT=63809
 HTTP_PORT=18080
 NGINX_PORT=18083
+LIMITS_PORT=18084
 BASE=http://127.0.0.1:$HTTP_PORT
 UNIT_TIMEOUT=${BILLOW_TEST_UNIT_TIMEOUT:-600}
 API_TIMEOUT=${BILLOW_TEST_API_TIMEOUT:-900}
@@ -296,6 +297,39 @@ if [ "$server_up" = 1 ]; then
 	[ "$nginx_rc" -eq 0 ] || failed+=("API tests through nginx (status $nginx_rc)")
 fi
 
+# --- (g2b) limits: a second server with the default rate limits -----------
+
+limits_rc=skipped
+if [ "$server_up" = 1 ]; then
+	step "limits tests against a server with the default limits on 127.0.0.1:$LIMITS_PORT"
+	limits_rc=0
+	setsid env \
+	    BILLOW_PORT="$LIMITS_PORT" \
+	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1 \
+	    BILLOW_KORE_PRELOAD="$LIBASAN" \
+	    "${preload[@]}" \
+	    "$B/billow" serve -c "$CONF" </dev/null >"$DIR/limits-server.log" 2>&1 &
+	limits_pid=$!
+	i=0
+	until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$LIMITS_PORT/healthz" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt $((WAIT_S * 5)) ]; then
+			limits_rc=1
+			break
+		fi
+		sleep 0.2
+	done
+	if [ "$limits_rc" = 0 ]; then
+		run_logged limits "$API_TIMEOUT" env \
+		    BILLOW_URL="http://127.0.0.1:$LIMITS_PORT" \
+		    ASAN_OPTIONS="detect_leaks=$LSAN:abort_on_error=0" \
+		    "$B/api_tests" limits || limits_rc=$?
+	fi
+	kill -TERM -- "-$limits_pid" 2>/dev/null || true
+	wait "$limits_pid" 2>/dev/null || true
+	[ "$limits_rc" -eq 0 ] || failed+=("limits tests (status $limits_rc)")
+fi
+
 # --- (g3) fault tests (last: they kill workers and restart PostgreSQL) -------
 
 faults_rc=skipped
@@ -314,7 +348,7 @@ fi
 
 stop_server
 SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
-for name in server unit api nginx; do
+for name in server limits-server unit api nginx limits; do
 	log=$DIR/$name.log
 	if [ -s "$log" ] && grep -qE "$SAN_RE" "$log"; then
 		echo >&2
@@ -327,7 +361,7 @@ done
 # --- (i) summary -------------------------------------------------------------
 
 step "summary"
-for name in unit api nginx faults; do
+for name in unit api nginx limits faults; do
 	log=$DIR/$name.log
 	if [ -s "$log" ]; then
 		lines=$(grep -E '^[0-9]+%: Checks: |^[0-9]+ passed, [0-9]+ failed' "$log" || true)

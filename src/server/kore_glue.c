@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
@@ -99,7 +100,12 @@ kore_parent_configure(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	/* With -f Kore logs to stdout; keep lines whole and timely. */
+	/*
+	 * With -f Kore logs to stdout. Flush what Kore already buffered (or
+	 * every forked worker would print it again), then keep lines whole
+	 * and timely.
+	 */
+	fflush(stdout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bw_log_set_sink(glue_log_sink);
 	if (glue_load_config() != BW_OK)
@@ -120,6 +126,22 @@ kore_worker_configure(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	kore_timer_add(glue_tick, 1000, NULL, 0);
+}
+
+/*
+ * A worker leaving its loop (SIGTERM, or the parent gone). Kore would
+ * next call exit(), whose library destructors can deadlock: p11-kit's
+ * (pulled in by libpq's TLS stack) takes the locale lock in freelocale
+ * and hung workers forever, measured under load. Nothing of Billow's
+ * needs an orderly exit (a task still running may own a connection, so
+ * none is closed here: the kernel closes the sockets), so leave now.
+ */
+void
+kore_worker_teardown(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	_exit(0);
 }
 
 int

@@ -131,5 +131,6 @@ Suite		*suite_http(void);
 Suite		*suite_rls(void);
 Suite		*suite_admin(void);
 Suite		*suite_final(void);
+Suite	*suite_limits(void);
 
 #endif

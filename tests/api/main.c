@@ -5,11 +5,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	SRunner	*sr;
 	int	 failed;
@@ -17,6 +18,16 @@ main(void)
 	api_init();
 	printf("api_tests: server %s\n", api_base);
 	fflush(stdout);
+	if (argc > 1 && strcmp(argv[1], "limits") == 0) {
+		/* Only against a server with the default limits. */
+		sr = srunner_create(suite_limits());
+		srunner_set_fork_status(sr, CK_NOFORK);
+		srunner_run_all(sr, CK_NORMAL);
+		failed = srunner_ntests_failed(sr);
+		srunner_free(sr);
+		api_cleanup();
+		return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
 	sr = srunner_create(suite_http());
 	srunner_add_suite(sr, suite_auth());
 	srunner_add_suite(sr, suite_keys());
