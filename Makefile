@@ -36,7 +36,17 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 API_SRC  := $(wildcard tests/api/*.c)
 API_OBJ  := $(API_SRC:%.c=$(BUILD)/obj/%.o)
 
-PLUGINS  := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/plugin.mk))))
+# Plugins: every folder under plugins/ with C files becomes
+# $(BUILD)/plugins/NAME.so; tests/plugins/ likewise $(BUILD)/test-plugins/.
+# Built with -fvisibility=hidden: a plugin exports only billow_plugin.
+PLUGINS      := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/*.c)))))
+TEST_PLUGINS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/plugins/*/*.c)))))
+PLUGIN_SO    := $(PLUGINS:%=$(BUILD)/plugins/%.so) \
+		$(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
+PLUGIN_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden $(WARN) \
+		 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags jansson) $(SAN) \
+		 $(PLUGIN_EXTRA)
+PLUGIN_LIBS   := $(shell pkg-config --libs jansson) $(SAN)
 
 .PHONY: all run stop test deps bench format clean unit api plugins plugin \
 	check-deps fuzz
@@ -64,11 +74,26 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ)
 $(BUILD)/api_tests: $(API_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
-plugins:
-	@for p in $(PLUGINS); do \
-		$(MAKE) --no-print-directory -f plugins/$$p/plugin.mk \
-		    NAME=$$p BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" || exit 1; \
-	done
+plugins: $(PLUGIN_SO)
+
+.SECONDEXPANSION:
+$(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) \
+    include/billow/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared -o $@.tmp $(filter %.c,$^) $(PLUGIN_LIBS)
+	@mv -f $@.tmp $@
+
+$(BUILD)/test-plugins/%.so: $$(wildcard tests/plugins/$$*/*.c) \
+    include/billow/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared -o $@.tmp $(filter %.c,$^) $(PLUGIN_LIBS)
+	@mv -f $@.tmp $@
+
+# make plugin NAME=foo: a new plugin folder that builds, loads and answers
+# GET /api/v1/foo.
+plugin:
+	@test -n "$(NAME)" || { echo "usage: make plugin NAME=name"; exit 2; }
+	@scripts/new-plugin.sh "$(NAME)"
 
 deps:
 	@scripts/deps.sh

@@ -23,6 +23,7 @@
 #include "core/core.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "plugin/plugin.h"
 #include "worker/worker.h"
 
 #define DEFAULT_CONFIG	"conf/billow.conf"
@@ -94,7 +95,15 @@ cmd_check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("%s: ok\n", file);
+	/* Plugins are opened, checked and initialised, then closed again. */
+	if (bw_plugins_load(&cfg, err, sizeof(err)) != BW_OK) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		bw_config_free(&cfg);
+		return 1;
+	}
+	printf("%s: ok (%d plugin%s)\n", file, bw_plugins_loaded(),
+	    bw_plugins_loaded() == 1 ? "" : "s");
+	bw_plugins_unload();
 	bw_config_free(&cfg);
 	return 0;
 }
@@ -331,6 +340,16 @@ cmd_serve(int argc, char **argv)
 	self[n] = '\0';
 	snprintf(dir, sizeof(dir), "%s", self);
 	*strrchr(dir, '/') = '\0';
+	/* A plugin that can't load stops start-up here, clearly. */
+	{
+		char	perr[512];
+
+		if (bw_plugins_load(cfg, perr, sizeof(perr)) != BW_OK) {
+			fprintf(stderr, "billow: %s\n", perr);
+			return 1;
+		}
+		bw_plugins_unload();
+	}
 	if (render_kore_conf(cfg, dir, conf, sizeof(conf)) != BW_OK)
 		return 1;
 	/* DESIGN.md "Setup": create or update this admin at start. */

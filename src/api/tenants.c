@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "auth/crypto.h"
 #include "db/db.h"
+#include "plugin/plugin.h"
 #include "server/server.h"
 
 #define PASSWORD_MIN	10
@@ -282,6 +283,27 @@ url_valid(const char *u)
 	return 1;
 }
 
+static int
+tenants_registered_hook(struct bw_req *req, const char *tid,
+    const char *company, const char *email)
+{
+	struct billow_tenant_ctx	ctx;
+	char				who[64];
+
+	ctx.req = (struct billow_req *)req;
+	ctx.tenant_id = tid;
+	ctx.company_name = company;
+	ctx.email = email;
+	if (bw_hook_action(BILLOW_HOOK_TENANT_REGISTERED, &ctx, who,
+	    sizeof(who)) == BW_OK)
+		return BW_OK;
+	bw_log(BW_LOG_ERROR, "tenant.registered handler of plugin %s failed",
+	    who);
+	if (!req->failed)
+		bw_err_internal(req);
+	return BW_ERROR;
+}
+
 /*
  * One statement creates the tenant, its owner, its four keys and the
  * audit entry, so a crash leaves either all of it or nothing.
@@ -398,6 +420,8 @@ tenants_register(struct bw_req *req)
 	snprintf(req->who.user_id, sizeof(req->who.user_id), "%s", uid);
 	req->who.role = BW_ROLE_OWNER;
 	if (bw_audit(req, "tenant.registered", tid, NULL) != BW_OK)
+		return BW_ERROR;
+	if (tenants_registered_hook(req, tid, company, email) != BW_OK)
 		return BW_ERROR;
 	if ((tenant = tenant_load(req, BW_TENANT_FULL)) == NULL)
 		return BW_ERROR;

@@ -83,9 +83,10 @@ applied(PGconn *conn, const char *version)
 }
 
 static int
-apply_one(PGconn *conn, const char *dir, const char *name)
+apply_one(PGconn *conn, const char *dir, const char *name,
+    const char *version)
 {
-	const char	*p[1] = { name };
+	const char	*p[1] = { version };
 	char		 path[1024], *sql;
 	PGresult	*res;
 	int		 ok;
@@ -110,25 +111,65 @@ apply_one(PGconn *conn, const char *dir, const char *name)
 	if (!ok) {
 		exec_ok(conn, "ROLLBACK");
 		fprintf(stderr, "billow migrate: %s failed; nothing of it was "
-		    "applied\n", name);
+		    "applied\n", version);
 		return BW_ERROR;
 	}
 	if (!exec_ok(conn, "COMMIT"))
 		return BW_ERROR;
-	printf("billow migrate: applied %s\n", name);
+	printf("billow migrate: applied %s\n", version);
 	return BW_OK;
+}
+
+/*
+ * Applies DIR's NNNN_name.sql files in order, each once, recorded as
+ * PREFIX + file name. A missing directory is fine when OPTIONAL.
+ */
+static int
+apply_dir(PGconn *conn, const char *dir, const char *prefix, int optional,
+    size_t *done)
+{
+	struct dirent	 *de;
+	DIR		 *d;
+	char		**names = NULL, version[512];
+	size_t		  n = 0, i;
+	int		  rc = BW_OK;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (optional)
+			return BW_OK;
+		fprintf(stderr, "billow migrate: cannot open %s\n", dir);
+		return BW_ERROR;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!migration_name_ok(de->d_name))
+			continue;
+		names = bw_realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = bw_strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n && rc == BW_OK; i++) {
+		snprintf(version, sizeof(version), "%s%s", prefix, names[i]);
+		if (applied(conn, version))
+			continue;
+		rc = apply_one(conn, dir, names[i], version);
+		(*done)++;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 int
 bw_migrate_run(const struct bw_config *cfg)
 {
-	struct bw_db	 *db;
-	struct dirent	 *de;
-	DIR		 *d;
-	PGconn		 *conn;
-	char		**names = NULL;
-	size_t		  n = 0, i, done = 0;
-	int		  rc = BW_OK;
+	struct bw_db	*db;
+	PGconn		*conn;
+	const char	*pdir;
+	char		 dir[1024], prefix[96];
+	size_t		 i, done = 0;
+	int		 rc;
 
 	db = bw_db_new_owner(cfg->database_url);
 	if (bw_db_ensure(db) != BW_OK) {
@@ -146,31 +187,25 @@ bw_migrate_run(const struct bw_config *cfg)
 		bw_db_free(db);
 		return BW_ERROR;
 	}
-	if ((d = opendir(cfg->migrations_dir)) == NULL) {
-		fprintf(stderr, "billow migrate: cannot open %s\n",
-		    cfg->migrations_dir);
-		bw_db_free(db);
-		return BW_ERROR;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!migration_name_ok(de->d_name))
-			continue;
-		names = bw_realloc(names, (n + 1) * sizeof(*names));
-		names[n++] = bw_strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
-	for (i = 0; i < n && rc == BW_OK; i++) {
-		if (applied(conn, names[i]))
-			continue;
-		rc = apply_one(conn, cfg->migrations_dir, names[i]);
-		done++;
+	rc = apply_dir(conn, cfg->migrations_dir, "", 0, &done);
+	/*
+	 * Then each configured plugin's own migrations, recorded per plugin
+	 * ("analytics:0001_x.sql"), after the core's so they can reference
+	 * its tables and functions (billow_tenant(), ...).
+	 */
+	for (i = 0; i < cfg->nplugins && rc == BW_OK; i++) {
+		pdir = bw_config_plugin_get(&cfg->plugins[i], "migrations");
+		if (pdir != NULL)
+			snprintf(dir, sizeof(dir), "%s", pdir);
+		else
+			snprintf(dir, sizeof(dir), "plugins/%s/migrations",
+			    cfg->plugins[i].name);
+		snprintf(prefix, sizeof(prefix), "%s:", cfg->plugins[i].name);
+		rc = apply_dir(conn, dir, prefix, pdir == NULL, &done);
 	}
 	if (rc == BW_OK)
-		printf("billow migrate: %zu applied, schema up to date\n", done);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		printf("billow migrate: %zu applied, schema up to date\n",
+		    done);
 	bw_db_free(db);
 	return rc;
 }

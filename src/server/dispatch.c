@@ -15,6 +15,7 @@
 #include "auth/crypto.h"
 #include "db/db.h"
 #include "db/redis.h"
+#include "plugin/plugin.h"
 #include "server/params.h"
 #include "server/server.h"
 
@@ -26,15 +27,20 @@ struct thread_ctx_node {
 
 static pthread_mutex_t		 ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct thread_ctx_node	*ctx_list;
+/* Bumped by close_all: a thread's pointer from before it is dangling. */
+static _Atomic unsigned		 ctx_generation;
 static __thread struct thread_ctx_node	*ctx_mine;
+static __thread unsigned		 ctx_mine_generation;
 
 struct bw_thread_ctx *
 bw_thread_ctx(void)
 {
 	struct bw_config	*cfg = bw_server.cfg;
 
-	if (ctx_mine != NULL)
+	if (ctx_mine != NULL &&
+	    ctx_mine_generation == atomic_load(&ctx_generation))
 		return &ctx_mine->ctx;
+	ctx_mine_generation = atomic_load(&ctx_generation);
 	ctx_mine = bw_calloc(1, sizeof(*ctx_mine));
 	ctx_mine->ctx.db = bw_db_new(cfg->database_url,
 	    cfg->statement_timeout_ms);
@@ -53,6 +59,7 @@ bw_thread_ctx_close_all(void)
 	struct thread_ctx_node	*n, *next;
 
 	pthread_mutex_lock(&ctx_lock);
+	atomic_fetch_add(&ctx_generation, 1);
 	for (n = ctx_list; n != NULL; n = next) {
 		next = n->next;
 		bw_db_free(n->ctx.db);
@@ -280,6 +287,26 @@ dispatch_db_failure(struct bw_req *req)
 	atomic_fetch_add(&bw_server.metrics->db_errors, 1);
 }
 
+/* The http.request hook: plugins may reject a request before its handler. */
+static int
+dispatch_http_hook(struct bw_req *req)
+{
+	struct billow_http_ctx	ctx;
+	char			who[64];
+
+	ctx.req = (struct billow_req *)req;
+	ctx.method = bw_http_method_name(req->method);
+	ctx.path = req->path;
+	ctx.tenant_id = req->who.tenant_id;
+	if (bw_hook_action(BILLOW_HOOK_HTTP_REQUEST, &ctx, who,
+	    sizeof(who)) == BW_OK)
+		return BW_OK;
+	if (!req->failed)
+		bw_req_error(req, 403, "permission_error", "rejected", NULL,
+		    "The request was rejected by the %s plugin.", who);
+	return BW_ERROR;
+}
+
 /* Keeps the effect: 2xx, and 402 card_error (its failed attempt). */
 static int
 dispatch_keep(const struct bw_req *req)
@@ -327,6 +354,8 @@ bw_dispatch(struct bw_req *req)
 	if (dispatch_authenticate(req) != BW_OK)
 		goto done;
 	if (bw_auth_rate_limit(req) != BW_OK)
+		goto done;
+	if (dispatch_http_hook(req) != BW_OK)
 		goto done;
 
 	tx = !(req->route->flags & BW_ROUTE_NO_TX);
@@ -377,8 +406,11 @@ bw_dispatch(struct bw_req *req)
 				bw_db_rollback(req->db);
 				req->failed = 0;
 				dispatch_db_failure(req);
-			} else if (req->after_commit != NULL) {
-				req->after_commit(req);
+			} else {
+				if (req->after_commit != NULL)
+					req->after_commit(req);
+				if (req->tasks != NULL)
+					bw_plugin_run_tasks(req);
 			}
 		}
 	}

@@ -100,6 +100,7 @@ struct bw_error {
 
 struct bw_db;
 struct bw_redis;
+struct bw_task_pending;
 struct bw_server;
 
 struct bw_req {
@@ -128,6 +129,10 @@ struct bw_req {
 	int			 rate_limit;	/* the key's limit, 0 = none */
 
 	json_t			*json;		/* parsed body, owned by the request */
+	/* Tasks queued by plugins, run after the commit (plugin/host.c). */
+	struct bw_task_pending	*tasks;
+	/* A plugin's list parameters (host table list_parse). */
+	void			*page;
 	/* Runs once the request's transaction committed (cache flushes). */
 	void			(*after_commit)(struct bw_req *);
 	char			*idem_key;

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <kore/seccomp.h>
 #include <kore/tasks.h>
 
+#include "plugin/plugin.h"
 #include "server/server.h"
 
 int	billow_http(struct http_request *);
@@ -95,6 +97,67 @@ glue_load_config(void)
 	return BW_OK;
 }
 
+/* Tasks created and not yet finished, in this worker. */
+static _Atomic int	glue_inflight;
+
+/*
+ * Plugins load in the parent before the sandbox (workers inherit them);
+ * a plugin that fails stops start-up with its name and the reason.
+ */
+static void
+glue_plugins_or_die(void)
+{
+	char	err[512];
+
+	if (bw_server.cfg->nplugins == 0 || bw_plugins_loaded())
+		return;
+	if (bw_plugins_load(bw_server.cfg, err, sizeof(err)) != BW_OK)
+		fatal("billow: %s", err);
+}
+
+/*
+ * SIGHUP: swap plugins in place. Kore would also reload this module, but
+ * requests in flight hold pointers into it (task callbacks, onfree,
+ * hdlr_extra), so the core stays mapped and only the plugins, which are
+ * reached through tables the core rebuilds, are closed and reopened from
+ * disk, together with the configuration. New tasks can't start while
+ * this runs in the event loop; the ones queued or running finish first.
+ */
+static void
+glue_reload_plugins(void)
+{
+	struct bw_config	*old;
+	int64_t			 deadline;
+	char			 err[512];
+
+	deadline = bw_mono_us() + 10 * 1000000LL;
+	while (atomic_load(&glue_inflight) > 0 && bw_mono_us() < deadline)
+		usleep(1000);
+	if (atomic_load(&glue_inflight) > 0) {
+		kore_log(LOG_ERR, "billow: tasks still running; plugins not "
+		    "reloaded");
+		return;
+	}
+	bw_plugins_unload();
+	old = bw_server.cfg;
+	bw_server.cfg = NULL;
+	if (glue_load_config() != BW_OK) {
+		kore_log(LOG_ERR, "billow: configuration invalid; keeping the "
+		    "previous one");
+		bw_server.cfg = old;
+	} else {
+		bw_thread_ctx_close_all();
+		bw_config_free(old);
+		free(old);
+	}
+	if (bw_server.cfg->nplugins > 0 &&
+	    bw_plugins_load(bw_server.cfg, err, sizeof(err)) != BW_OK)
+		kore_log(LOG_ERR, "billow: %s; serving without plugins", err);
+	bw_routes_init();
+	kore_log(LOG_NOTICE, "billow: configuration and %d plugin%s reloaded",
+	    bw_plugins_loaded(), bw_plugins_loaded() == 1 ? "" : "s");
+}
+
 void
 kore_parent_configure(int argc, char **argv)
 {
@@ -111,6 +174,7 @@ kore_parent_configure(int argc, char **argv)
 	if (glue_load_config() != BW_OK)
 		fatal("billow: cannot load the configuration");
 	bw_metrics_init();
+	glue_plugins_or_die();
 }
 
 /* Kore enforces request timeouts only when something wakes its loop. */
@@ -147,14 +211,23 @@ kore_worker_teardown(void)
 int
 billow_onload(int action)
 {
+	char	err[512];
+
 	if (action == KORE_MODULE_UNLOAD) {
-		bw_thread_ctx_close_all();
-		return KORE_RESULT_OK;
+		glue_reload_plugins();
+		/* Keep this module mapped: Kore logs "forced no reloaded". */
+		return KORE_RESULT_ERROR;
 	}
 	bw_log_set_sink(glue_log_sink);
 	if (glue_load_config() != BW_OK)
 		return KORE_RESULT_ERROR;
 	bw_metrics_init();
+	/* A worker forked after a parent reload inherits no plugins. */
+	if (bw_server.cfg->nplugins > 0 && !bw_plugins_loaded() &&
+	    bw_plugins_load(bw_server.cfg, err, sizeof(err)) != BW_OK) {
+		kore_log(LOG_ERR, "billow: %s", err);
+		return KORE_RESULT_ERROR;
+	}
 	bw_routes_init();
 	return KORE_RESULT_OK;
 }
@@ -247,6 +320,7 @@ glue_task(struct kore_task *t)
 	struct glue_call	*call = (struct glue_call *)t;
 
 	bw_dispatch(&call->req);
+	atomic_fetch_sub(&glue_inflight, 1);
 	return KORE_RESULT_OK;
 }
 
@@ -323,6 +397,7 @@ billow_http(struct http_request *hreq)
 		call->route_idx = bw_router_index(call->req.route);
 		call->started = 1;
 		hreq->onfree = glue_onfree;
+		atomic_fetch_add(&glue_inflight, 1);
 		kore_task_create(&call->task, glue_task);
 		kore_task_bind_request(&call->task, hreq);
 		kore_task_run(&call->task);

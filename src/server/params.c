@@ -312,7 +312,7 @@ page_id(struct bw_req *req, const char *name, const char *prefix,
 	if ((v = bw_req_query(req, name)) == NULL)
 		return BW_OK;
 	if (strncmp(v, prefix, plen) != 0 || v[plen] != '_' ||
-	    strlen(v) > 64)
+	    v[plen + 1] == '\0' || strlen(v) > 64)
 		return bw_err_invalid(req, name, "%s must be an id.", name);
 	for (i = plen + 1; v[i] != '\0'; i++)
 		if (!isalnum((unsigned char)v[i]))
@@ -332,7 +332,7 @@ bw_page_parse(struct bw_req *req, const char *prefix, struct bw_page *page)
 	page->limit = 10;
 	if ((v = bw_req_query(req, "limit")) != NULL) {
 		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 100)
+		if (*v < '0' || *v > '9' || *end != '\0' || n < 1 || n > 100)
 			return bw_err_invalid(req, "limit",
 			    "limit must be an integer between 1 and 100.");
 		page->limit = (int)n;
@@ -381,37 +381,80 @@ bw_time_rfc3339(int64_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* N decimal digits at S into *OUT; 1 when they are all digits. */
+static int
+digits(const char *s, int n, int *out)
+{
+	int	i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int	days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+				    31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/*
+ * RFC 3339 date-time, strictly: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+ * with every field its full width and the date one that exists.
+ */
 int
 bw_time_parse(const char *s, int64_t *out)
 {
-	struct tm	 tm;
+	struct tm	tm;
+	int		y, mo, d, h, mi, sec, oh, om, off = 0;
 	const char	*p;
-	int		 off = 0, sign, hh, mm;
 
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
 		return BW_ERROR;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return BW_ERROR;
+	p = s + 19;
 	if (*p == '.') {
 		p++;
-		if (!isdigit((unsigned char)*p))
+		if (*p < '0' || *p > '9')
 			return BW_ERROR;
-		while (isdigit((unsigned char)*p))
+		while (*p >= '0' && *p <= '9')
 			p++;
 	}
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 ||
-		    mm > 59 || strlen(p) != 6)
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
 			return BW_ERROR;
-		off = sign * (hh * 3600 + mm * 60);
+		off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
 		p += 6;
 	} else {
 		return BW_ERROR;
 	}
 	if (*p != '\0')
 		return BW_ERROR;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
 	*out = (int64_t)timegm(&tm) - off;
 	return BW_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "plugin/plugin.h"
 #include "server/server.h"
 
 struct bw_server	bw_server;
@@ -25,6 +26,8 @@ bw_routes_init(void)
 	bw_router_clear();
 	for (i = 0; i < BW_NELEM(core_tables); i++)
 		bw_router_add(core_tables[i]->routes, core_tables[i]->n);
+	/* Plugins after the core: a core route always wins a tie. */
+	bw_plugin_routes_register();
 }
 
 int

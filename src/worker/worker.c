@@ -12,15 +12,18 @@
 
 #include "core/core.h"
 #include "db/db.h"
+#include "plugin/plugin.h"
 #include "worker/worker.h"
 
-static volatile sig_atomic_t	worker_quit;
+static volatile sig_atomic_t	worker_quit, worker_hup;
 
 static void
 worker_on_signal(int sig)
 {
 	if (sig == SIGTERM || sig == SIGINT)
 		worker_quit = 1;
+	else if (sig == SIGHUP)
+		worker_hup = 1;
 }
 
 /* Sleeps up to MS milliseconds, waking early on a signal. */
@@ -41,6 +44,7 @@ bw_worker_main(const struct bw_config *cfg)
 	struct bw_db		*db;
 	PGresult		*res;
 	int64_t			 next_gc = 0;
+	char			 err[512];
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_signal;
@@ -49,9 +53,28 @@ bw_worker_main(const struct bw_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (cfg->nplugins > 0 &&
+	    bw_plugins_load(cfg, err, sizeof(err)) != BW_OK) {
+		bw_log(BW_LOG_ERROR, "%s", err);
+		return BW_ERROR;
+	}
 	db = bw_db_new(cfg->database_url, cfg->statement_timeout_ms);
 	bw_log(BW_LOG_INFO, "worker %d started", (int)getpid());
 	while (!worker_quit) {
+		if (worker_hup) {
+			/* SIGHUP: rebuilt plugins take effect (each pass is
+			 * short, so nothing of theirs is running now). */
+			worker_hup = 0;
+			bw_plugins_unload();
+			if (cfg->nplugins > 0 &&
+			    bw_plugins_load(cfg, err, sizeof(err)) != BW_OK)
+				bw_log(BW_LOG_ERROR, "%s; running without "
+				    "plugins", err);
+			else
+				bw_log(BW_LOG_INFO, "worker %d reloaded %d "
+				    "plugins", (int)getpid(),
+				    bw_plugins_loaded());
+		}
 		if (bw_mono_us() >= next_gc) {
 			res = bw_db_query(db, "SELECT billow_gc() AS n", 0,
 			    NULL);
@@ -70,6 +93,7 @@ bw_worker_main(const struct bw_config *cfg)
 		worker_nap(200);
 	}
 	bw_db_free(db);
+	bw_plugins_unload();
 	bw_log(BW_LOG_INFO, "worker %d stopped", (int)getpid());
 	return BW_OK;
 }

@@ -130,6 +130,7 @@ Suite		*suite_team(void);
 Suite		*suite_http(void);
 Suite		*suite_rls(void);
 Suite		*suite_admin(void);
+Suite		*suite_analytics(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);
 

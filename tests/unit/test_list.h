@@ -10,7 +10,9 @@
 #define BW_TEST_SUITES(X)	\
 	X(core)			\
 	X(config)		\
-	X(crypto)
+	X(crypto)		\
+	X(http)			\
+	X(fuzz)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)
