@@ -165,15 +165,19 @@ struct billow_host {
 	 */
 	struct json_t	*(*req_body)(struct billow_req *);
 
-	/* Validation, in the contract's error shape (see API.md). */
+	/*
+	 * Validation, in the contract's error shape (see API.md). FLAGS is
+	 * 0 (optional), BILLOW_PARAM_REQUIRED and/or BILLOW_PARAM_NULLABLE
+	 * (JSON null then reads as absent). Returns BILLOW_OK when present,
+	 * BILLOW_DECLINED when absent, BILLOW_ERROR (error set) when invalid.
+	 */
 	int	(*params_only)(struct billow_req *, struct json_t *obj,
 		    const char *const *allowed);
-	/* BILLOW_OK present, BILLOW_DECLINED absent, BILLOW_ERROR invalid. */
 	int	(*param_str)(struct billow_req *, struct json_t *obj,
-		    const char *key, int required, size_t maxlen,
+		    const char *key, int flags, size_t maxlen,
 		    const char **out);
 	int	(*param_object)(struct billow_req *, struct json_t *obj,
-		    const char *key, int required, struct json_t **out);
+		    const char *key, int flags, struct json_t **out);
 
 	/* Answers. respond_json steals VALUE. error always returns ERROR. */
 	int	(*respond_json)(struct billow_req *, int status,
@@ -227,7 +231,27 @@ struct billow_host {
 	 */
 	int	(*task_enqueue)(struct billow_req *, const char *type,
 		    const char *payload_json);
+
+	/* More validation (same rules as param_str). */
+	int	(*param_int)(struct billow_req *, struct json_t *obj,
+		    const char *key, int flags, int64_t min, int64_t max,
+		    int64_t *out);
+	int	(*param_bool)(struct billow_req *, struct json_t *obj,
+		    const char *key, int flags, int *out);
+	/* metadata: at most 50 keys, key <= 40 chars, string values <= 500. */
+	int	(*param_metadata)(struct billow_req *, struct json_t *obj,
+		    const char *key, struct json_t **out);
+	/*
+	 * A timestamp query parameter (RFC 3339, e.g. "created[gte]"):
+	 * BILLOW_OK with *OUT, BILLOW_DECLINED when absent, BILLOW_ERROR
+	 * (400 naming the parameter) when malformed.
+	 */
+	int	(*query_time)(struct billow_req *, const char *name,
+		    int64_t *out);
 };
+
+#define BILLOW_PARAM_REQUIRED	0x01
+#define BILLOW_PARAM_NULLABLE	0x02
 
 #define BILLOW_ID_MAX	48
 

@@ -84,20 +84,61 @@ host_params_only(struct billow_req *r, struct json_t *obj,
 	return bw_params_only(REQ(r), obj, allowed);
 }
 
+/* The ABI's flags are the core's BW_P_* values. */
+static int
+param_flags(int flags)
+{
+	return (flags & BILLOW_PARAM_REQUIRED ? BW_P_REQUIRED : 0) |
+	    (flags & BILLOW_PARAM_NULLABLE ? BW_P_NULLABLE : 0);
+}
+
 static int
 host_param_str(struct billow_req *r, struct json_t *obj, const char *key,
-    int required, size_t maxlen, const char **out)
+    int flags, size_t maxlen, const char **out)
 {
-	return bw_param_str(REQ(r), obj, key,
-	    required ? BW_P_REQUIRED : BW_P_OPTIONAL, maxlen, out);
+	return bw_param_str(REQ(r), obj, key, param_flags(flags), maxlen, out);
 }
 
 static int
 host_param_object(struct billow_req *r, struct json_t *obj, const char *key,
-    int required, struct json_t **out)
+    int flags, struct json_t **out)
 {
-	return bw_param_object(REQ(r), obj, key,
-	    required ? BW_P_REQUIRED : BW_P_OPTIONAL, out);
+	return bw_param_object(REQ(r), obj, key, param_flags(flags), out);
+}
+
+static int
+host_param_int(struct billow_req *r, struct json_t *obj, const char *key,
+    int flags, int64_t min, int64_t max, int64_t *out)
+{
+	return bw_param_int(REQ(r), obj, key, param_flags(flags), min, max,
+	    out);
+}
+
+static int
+host_param_bool(struct billow_req *r, struct json_t *obj, const char *key,
+    int flags, int *out)
+{
+	return bw_param_bool(REQ(r), obj, key, param_flags(flags), out);
+}
+
+static int
+host_param_metadata(struct billow_req *r, struct json_t *obj,
+    const char *key, struct json_t **out)
+{
+	return bw_param_metadata(REQ(r), obj, key, out);
+}
+
+static int
+host_query_time(struct billow_req *r, const char *name, int64_t *out)
+{
+	const char	*v;
+
+	if ((v = bw_req_query(REQ(r), name)) == NULL)
+		return BW_DECLINED;
+	if (bw_time_parse(v, out) != BW_OK)
+		return bw_err_invalid(REQ(r), name, "%s must be an RFC 3339 "
+		    "time such as 2026-01-31T00:00:00Z.", name);
+	return BW_OK;
 }
 
 static int
@@ -256,6 +297,10 @@ const struct billow_host	bw_plugin_host = {
 	.time_parse = bw_time_parse,
 	.event_emit = host_event_emit,
 	.task_enqueue = host_task_enqueue,
+	.param_int = host_param_int,
+	.param_bool = host_param_bool,
+	.param_metadata = host_param_metadata,
+	.query_time = host_query_time,
 };
 
 #define SQL_EVENT_INSERT \

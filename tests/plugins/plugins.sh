@@ -123,6 +123,23 @@ else
 	fail "crashy plugin did not answer"
 fi
 
+# Hooks: http.request can veto a request; event.created sees events
+# written through the host table, in the same request.
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" \
+    -H 'X-Crashy-Reject: yes' "$URL/api/v1/auth/tenants/details")" = 403 ] &&
+    [ "$(code /api/v1/auth/tenants/details)" = 200 ]; then
+	pass "an http.request hook rejected a core route's request (403), others pass"
+else
+	fail "http.request hook did not reject"
+fi
+emit=$(curl -s -X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{}' "$URL/api/v1/crashy/emit")
+if printf '%s' "$emit" | grep -q '"hook_saw_it":true' &&
+    printf '%s' "$emit" | grep -q '"type":"crashy.emitted"'; then
+	pass "event_emit fired event.created in the same request"
+else
+	fail "event.created: $emit"
+fi
+
 # A crash in a plugin handler costs one Kore worker; Kore replaces it and
 # other requests keep succeeding.
 kore_parent=$(pgrep -P "$SERVER" -x kore | head -n1)

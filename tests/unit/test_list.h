@@ -12,7 +12,8 @@
 	X(config)		\
 	X(crypto)		\
 	X(http)			\
-	X(fuzz)
+	X(fuzz)			\
+	X(plugin)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)

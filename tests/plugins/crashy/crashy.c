@@ -4,6 +4,8 @@
  * Kore replaces, and nothing else. Its "version" setting shows in answers
  * so a reload test can tell a rebuilt plugin from the old one.
  */
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "billow/plugin.h"
@@ -33,6 +35,49 @@ crashy_boom(struct billow_req *req)
 	return *p;
 }
 
+/*
+ * http.request: rejects any request carrying "X-Crashy-Reject", so the
+ * tests can see a plugin veto a request before its handler.
+ */
+static int
+crashy_gate(void *ctx, void *ud)
+{
+	struct billow_http_ctx	*h = ctx;
+
+	(void)ud;
+	if (host->req_header(h->req, "x-crashy-reject") == NULL)
+		return BILLOW_DECLINED;
+	return host->error(h->req, 403, "permission_error", "crashy_rejected",
+	    NULL, "Rejected by the crashy test plugin.");
+}
+
+/* event.created: remembers, per thread, the last event of this request. */
+static __thread const struct billow_req	*seen_req;
+static __thread char			 seen_type[64];
+
+static int
+crashy_saw_event(void *ctx, void *ud)
+{
+	struct billow_event_ctx	*e = ctx;
+
+	(void)ud;
+	seen_req = e->req;
+	snprintf(seen_type, sizeof(seen_type), "%s", e->type);
+	return BILLOW_OK;
+}
+
+/* POST /api/v1/crashy/emit: writes an event and says whether the hook saw it. */
+static int
+crashy_emit(struct billow_req *req)
+{
+	seen_req = NULL;
+	if (host->event_emit(req, "crashy.emitted",
+	    "{\"object\":{\"object\":\"crashy\"}}") != BILLOW_OK)
+		return BILLOW_ERROR;
+	return host->respond_json(req, 201, json_pack("{s:b, s:s}",
+	    "hook_saw_it", seen_req == req, "type", seen_type));
+}
+
 static int
 crashy_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 {
@@ -41,7 +86,13 @@ crashy_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 	if (host->route_add(self, BILLOW_GET, "/api/v1/crashy/ok",
 	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ANY, crashy_ok) != BILLOW_OK ||
 	    host->route_add(self, BILLOW_GET, "/api/v1/crashy/boom",
-	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ANY, crashy_boom) != BILLOW_OK)
+	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ANY, crashy_boom) != BILLOW_OK ||
+	    host->route_add(self, BILLOW_POST, "/api/v1/crashy/emit",
+	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ADMIN, crashy_emit) != BILLOW_OK ||
+	    host->hook_add(self, BILLOW_HOOK_HTTP_REQUEST, 0, crashy_gate,
+	    NULL) != BILLOW_OK ||
+	    host->hook_add(self, BILLOW_HOOK_EVENT_CREATED, 0,
+	    crashy_saw_event, NULL) != BILLOW_OK)
 		return BILLOW_ERROR;
 	return BILLOW_OK;
 }
