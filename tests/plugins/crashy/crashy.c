@@ -78,6 +78,26 @@ crashy_emit(struct billow_req *req)
 	    "hook_saw_it", seen_req == req, "type", seen_type));
 }
 
+/* A background task: records that it ran, as an event of its own. */
+static int
+crashy_note(struct billow_req *req, const char *payload)
+{
+	char	data[512];
+
+	snprintf(data, sizeof(data), "{\"object\":%s}", payload);
+	return host->event_emit(req, "crashy.task_ran", data);
+}
+
+/* POST /api/v1/crashy/task: queues crashy.note and answers 202 at once. */
+static int
+crashy_task(struct billow_req *req)
+{
+	if (host->task_enqueue(req, "crashy.note",
+	    "{\"object\":\"note\"}") != BILLOW_OK)
+		return BILLOW_ERROR;
+	return host->respond_json(req, 202, json_pack("{s:b}", "queued", 1));
+}
+
 static int
 crashy_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 {
@@ -89,6 +109,9 @@ crashy_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ANY, crashy_boom) != BILLOW_OK ||
 	    host->route_add(self, BILLOW_POST, "/api/v1/crashy/emit",
 	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ADMIN, crashy_emit) != BILLOW_OK ||
+	    host->route_add(self, BILLOW_POST, "/api/v1/crashy/task",
+	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ADMIN, crashy_task) != BILLOW_OK ||
+	    host->task_register(self, "crashy.note", crashy_note) != BILLOW_OK ||
 	    host->hook_add(self, BILLOW_HOOK_HTTP_REQUEST, 0, crashy_gate,
 	    NULL) != BILLOW_OK ||
 	    host->hook_add(self, BILLOW_HOOK_EVENT_CREATED, 0,
