@@ -53,7 +53,7 @@ PLUGIN_LIBS   := $(shell pkg-config --libs jansson) $(SAN)
 
 all: $(BUILD)/billow $(BUILD)/billow.so plugins
 
-$(BUILD)/obj/%.o: %.c $(wildcard src/*/*.h include/billow/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard src/*/*.h include/billow/*.h tests/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -75,23 +75,14 @@ static int
 admin_tenants_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[3];
-	char		 limit[16], *sql;
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
 
 	if (bw_page_parse(req, "ten", &page) != BW_OK)
 		return BW_ERROR;
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	sql = bw_arena_printf(&req->arena, "%sWHERE ($1::text IS NULL OR "
-	    "t.id < $1) AND ($2::text IS NULL OR t.id > $2) ORDER BY t.id %s "
-	    "LIMIT $3::int", bw_sql_tenant_select,
-	    page.ending_before != NULL ? "ASC" : "DESC");
-	if ((res = bw_db_query(req->db, sql, 3, p)) == NULL)
+	if ((res = bw_page_query(req, &page, bw_sql_tenant_select,
+	    "t.id")) == NULL)
 		return BW_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(res); i++)

@@ -14,31 +14,19 @@
 
 #define SQL_USERS \
 	"SELECT id, email, first_name, last_name, role, " \
-	"extract(epoch FROM created)::bigint AS created FROM users "
+	"extract(epoch FROM created)::bigint AS created FROM users"
 
 static int
 team_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[3];
-	char		 limit[16];
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
 
 	if (bw_page_parse(req, "usr", &page) != BW_OK)
 		return BW_ERROR;
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_USERS "WHERE ($1::text IS NULL OR id < $1) AND "
-	    "($2::text IS NULL OR id > $2) ORDER BY id ASC LIMIT $3::int" :
-	    SQL_USERS "WHERE ($1::text IS NULL OR id < $1) AND "
-	    "($2::text IS NULL OR id > $2) ORDER BY id DESC LIMIT $3::int",
-	    3, p);
-	if (res == NULL)
+	if ((res = bw_page_query(req, &page, SQL_USERS, "id")) == NULL)
 		return BW_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(res); i++)

@@ -900,33 +900,23 @@ tenants_roll_key(struct bw_req *req)
 	return bw_req_json(req, 201, out);
 }
 
+#define SQL_AUDIT_LIST \
+	"SELECT id, actor_type, actor_id, actor_email, action, target, " \
+	"details::text AS details, extract(epoch FROM created)::bigint AS " \
+	"created FROM audit_logs"
+
 static int
 tenants_audit_logs(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[3];
-	char		 limit[16], created[32];
+	char		 created[32];
 	PGresult	*res;
 	json_t		*items, *details;
 	int		 i;
 
 	if (bw_page_parse(req, "aud", &page) != BW_OK)
 		return BW_ERROR;
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    "SELECT id, actor_type, actor_id, actor_email, action, target, "
-	    "details::text AS details, extract(epoch FROM created)::bigint AS "
-	    "created FROM audit_logs WHERE ($1::text IS NULL OR id < $1) AND "
-	    "($2::text IS NULL OR id > $2) ORDER BY id ASC LIMIT $3::int" :
-	    "SELECT id, actor_type, actor_id, actor_email, action, target, "
-	    "details::text AS details, extract(epoch FROM created)::bigint AS "
-	    "created FROM audit_logs WHERE ($1::text IS NULL OR id < $1) AND "
-	    "($2::text IS NULL OR id > $2) ORDER BY id DESC LIMIT $3::int",
-	    3, p);
-	if (res == NULL)
+	if ((res = bw_page_query(req, &page, SQL_AUDIT_LIST, "id")) == NULL)
 		return BW_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(res); i++) {

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "db/db.h"
 #include "server/params.h"
 
 /*
@@ -457,4 +458,23 @@ bw_time_parse(const char *s, int64_t *out)
 	tm.tm_sec = sec;
 	*out = (int64_t)timegm(&tm) - off;
 	return BW_OK;
+}
+
+PGresult *
+bw_page_query(struct bw_req *req, const struct bw_page *page,
+    const char *select_from, const char *id)
+{
+	const char	*p[3];
+	char		*sql, limit[16];
+
+	/* Only constant fragments go into the text; values are parameters. */
+	sql = bw_arena_printf(&req->arena, "%s WHERE ($1::text IS NULL OR "
+	    "%s < $1) AND ($2::text IS NULL OR %s > $2) ORDER BY %s %s "
+	    "LIMIT $3::int", select_from, id, id, id,
+	    page->ending_before != NULL ? "ASC" : "DESC");
+	snprintf(limit, sizeof(limit), "%d", page->limit + 1);
+	p[0] = page->starting_after;
+	p[1] = page->ending_before;
+	p[2] = limit;
+	return bw_db_query(req->db, sql, 3, p);
 }

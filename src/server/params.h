@@ -74,6 +74,16 @@ int	bw_page_parse(struct bw_req *, const char *id_prefix,
 int	bw_page_respond(struct bw_req *, const struct bw_page *, json_t *items,
 	    const char *url);
 
+/*
+ * Runs a list query: SELECT_FROM (a "SELECT cols FROM table" with no WHERE;
+ * constant SQL only) with the page's cursor conditions on column ID, its
+ * order and LIMIT limit+1, as one prepared statement. Returns the result
+ * (caller PQclear()s) or NULL on a database error.
+ */
+struct pg_result;
+struct pg_result	*bw_page_query(struct bw_req *, const struct bw_page *,
+			    const char *select_from, const char *id);
+
 /* Formats a UNIX time (seconds) as RFC 3339 UTC. OUT >= 32 bytes. */
 void	bw_time_rfc3339(int64_t t, char *out, size_t len);
 /* Parses RFC 3339 (UTC 'Z' or an offset); BW_OK or BW_ERROR. */

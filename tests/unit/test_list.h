@@ -13,7 +13,9 @@
 	X(crypto)		\
 	X(http)			\
 	X(fuzz)			\
-	X(plugin)
+	X(plugin)		\
+	X(period)		\
+	X(money)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)
