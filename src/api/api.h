@@ -20,6 +20,13 @@ extern const struct bw_route_table	bw_api_ops;
 extern const struct bw_route_table	bw_api_tenants;
 extern const struct bw_route_table	bw_api_team;
 extern const struct bw_route_table	bw_api_admin;
+extern const struct bw_route_table	bw_api_events;
+extern const struct bw_route_table	bw_api_plans;
+extern const struct bw_route_table	bw_api_customers;
+
+/* An event row (SELECT of events.c) as the contract's event object. */
+struct pg_result;
+json_t	*bw_event_json(const struct pg_result *, int row);
 
 /* Writes an audit log row in the request's transaction. */
 int	bw_audit(struct bw_req *, const char *action, const char *target,

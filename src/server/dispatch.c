@@ -50,6 +50,8 @@ bw_thread_ctx(void)
 	ctx_mine->next = ctx_list;
 	ctx_list = ctx_mine;
 	pthread_mutex_unlock(&ctx_lock);
+	/* One connection per task thread: the pool's size. */
+	atomic_fetch_add(&bw_server.metrics->db_conns_open, 1);
 	return &ctx_mine->ctx;
 }
 
@@ -62,6 +64,7 @@ bw_thread_ctx_close_all(void)
 	atomic_fetch_add(&ctx_generation, 1);
 	for (n = ctx_list; n != NULL; n = next) {
 		next = n->next;
+		atomic_fetch_sub(&bw_server.metrics->db_conns_open, 1);
 		bw_db_free(n->ctx.db);
 		bw_redis_free(n->ctx.redis);
 		free(n);
@@ -347,6 +350,7 @@ bw_dispatch(struct bw_req *req)
 	int			 rc, tx;
 
 	ctx = bw_thread_ctx();
+	atomic_fetch_add(&bw_server.metrics->db_conns_busy, 1);
 	req->db = ctx->db;
 	req->redis = ctx->redis;
 	req->server = &bw_server;
@@ -417,4 +421,5 @@ bw_dispatch(struct bw_req *req)
 done:
 	if (req->failed)
 		bw_req_render_error(req);
+	atomic_fetch_sub(&bw_server.metrics->db_conns_busy, 1);
 }

@@ -66,7 +66,9 @@ query_decode(struct bw_arena *a, const char *s, size_t n)
 			*o++ = ' ';
 		} else if (s[i] == '%' && i + 2 < n &&
 		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+		    (lo = hexval((unsigned char)s[i + 2])) >= 0 &&
+		    (hi | lo) != 0) {
+			/* %00 stays literal: a NUL would cut the C string. */
 			*o++ = (char)(hi * 16 + lo);
 			i += 2;
 		} else {

@@ -16,6 +16,9 @@ static const struct bw_route_table	*core_tables[] = {
 	&bw_api_tenants,
 	&bw_api_team,
 	&bw_api_admin,
+	&bw_api_events,
+	&bw_api_plans,
+	&bw_api_customers,
 };
 
 void

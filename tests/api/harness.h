@@ -131,6 +131,8 @@ Suite		*suite_http(void);
 Suite		*suite_rls(void);
 Suite		*suite_admin(void);
 Suite		*suite_analytics(void);
+Suite		*suite_customers(void);
+Suite		*suite_plans(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);
 

@@ -219,6 +219,20 @@ if [ "${r_err:-1}" = 0 ] && [ "$new" = 1 ]; then
 else
 	fail "reload: ok=$r_ok errors=$r_err new behaviour=$new"
 fi
+# billow worker reopened its plugins on the same SIGHUP.
+wreload=0
+for _ in $(seq 1 50); do
+	if grep -q 'worker [0-9]* reloaded 2 plugins' "$DIR/plugins-server.log"; then
+		wreload=1
+		break
+	fi
+	sleep 0.1
+done
+if [ "$wreload" = 1 ]; then
+	pass "billow worker reloaded its plugins on SIGHUP"
+else
+	fail "billow worker did not report a plugin reload"
+fi
 # Put the default build back for later runs.
 make --no-print-directory -B BUILD="$B" SAN="$SAN" "$B/test-plugins/crashy.so" >/dev/null
 
