@@ -48,8 +48,7 @@ PLUGIN_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden $(WARN) \
 		 $(PLUGIN_EXTRA)
 PLUGIN_LIBS   := $(shell pkg-config --libs jansson) $(SAN)
 
-.PHONY: all run stop test deps bench format clean unit api plugins plugin \
-	check-deps fuzz
+.PHONY: all run stop test deps bench format clean unit plugins plugin
 
 all: $(BUILD)/billow $(BUILD)/billow.so plugins
 

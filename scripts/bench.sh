@@ -76,10 +76,13 @@ REG=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/tenants/register" \
 	-d '{"company_name":"Bench","email":"bench@billow.local","password":"bench-password-1"}')
 KEY=$(printf '%s' "$REG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["api_key_test_secret"])')
 
-# run NAME URL [HEADER] -> "rps p50_ms p99_ms"
+# run NAME URL [HEADER [SCRIPT]] -> "rps p50_ms p99_ms non2xx"
 run() {
 	local out
-	if [ $# -ge 3 ]; then
+	if [ $# -ge 4 ]; then
+		out=$(BENCH_KEY=$KEY wrk -t2 -c"$CONNS" -d"$DURATION" --latency \
+		    -s "$4" -H "$3" "$2")
+	elif [ $# -ge 3 ]; then
 		out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "$3" "$2")
 	else
 		out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$2")
@@ -105,9 +108,22 @@ read -r V_RPS V_P50 V_P99 V_ERR < <(run verify \
 read -r D_RPS D_P50 D_P99 D_ERR < <(run details \
 	"http://127.0.0.1:$PORT/api/v1/auth/tenants/details" "Authorization: Bearer $KEY")
 
+# 10,000 customers for the list benchmark, written straight to the table.
+TENANT=$(printf '%s' "$REG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["id"])')
+psql "$DATABASE_URL" -q -c "INSERT INTO customers (tenant_id, livemode, id, email, name)
+    SELECT '$TENANT', false, 'cus_bench' || lpad(g::text, 17, '0'),
+    'seed' || g || '@example.com', 'Seed ' || g FROM generate_series(1, 10000) g"
+read -r L_RPS L_P50 L_P99 L_ERR < <(run list \
+	"http://127.0.0.1:$PORT/api/v1/customers?limit=20" "Authorization: Bearer $KEY")
+read -r C_RPS C_P50 C_P99 C_ERR < <(run create \
+	"http://127.0.0.1:$PORT/api/v1/customers" "Authorization: Bearer $KEY" \
+	scripts/bench-post-customer.lua)
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 printf '\n%-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50_ms p99_ms non2xx vs_nginx
 printf '%-34s %10s %9s %9s %7s %8s\n' "nginx fixed 200" "$N_RPS" "$N_P50" "$N_P99" "$N_ERR" 1.00
 printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/verify (sk)" "$V_RPS" "$V_P50" "$V_P99" "$V_ERR" "$(ratio "$V_RPS" "$N_RPS")"
 printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/details (sk)" "$D_RPS" "$D_P50" "$D_P99" "$D_ERR" "$(ratio "$D_RPS" "$N_RPS")"
+printf '%-34s %10s %9s %9s %7s %8s\n' "GET /customers?limit=20 (10k)" "$L_RPS" "$L_P50" "$L_P99" "$L_ERR" "$(ratio "$L_RPS" "$N_RPS")"
+printf '%-34s %10s %9s %9s %7s %8s\n' "POST /customers" "$C_RPS" "$C_P50" "$C_P99" "$C_ERR" "$(ratio "$C_RPS" "$N_RPS")"
 echo "bench: raw wrk output kept until exit in $DIR; root $ROOT"

@@ -22,6 +22,9 @@ extern const struct bw_route_table	bw_api_team;
 extern const struct bw_route_table	bw_api_admin;
 extern const struct bw_route_table	bw_api_events;
 extern const struct bw_route_table	bw_api_plans;
+extern const struct bw_route_table	bw_api_invoices;
+extern const struct bw_route_table	bw_api_payments;
+extern const struct bw_route_table	bw_api_test_clocks;
 extern const struct bw_route_table	bw_api_customers;
 
 /* An event row (SELECT of events.c) as the contract's event object. */

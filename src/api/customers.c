@@ -31,10 +31,17 @@
 
 #define SQL_CUSTOMER_INSERT \
 	"INSERT INTO customers (tenant_id, livemode, id, email, name, " \
-	"external_id, description, phone, payment_method, metadata) VALUES " \
-	"(current_setting('app.tenant_id'), " \
+	"external_id, description, phone, payment_method, metadata, " \
+	"test_clock_id) VALUES (current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, $5, $6, " \
-	"$7, $8::jsonb) RETURNING " CUSTOMER_COLUMNS
+	"$7, $8::jsonb, $9) RETURNING " CUSTOMER_COLUMNS
+
+/*
+ * The clock a new customer lives on; KEY SHARE holds off a concurrent
+ * DELETE of the clock (test_clocks.c) until this request ends.
+ */
+#define SQL_CUSTOMER_CLOCK \
+	"SELECT id FROM test_clocks WHERE id = $1 FOR KEY SHARE"
 
 #define SQL_CUSTOMER_UPDATE \
 	"UPDATE customers SET email = $2, name = $3, external_id = $4, " \
@@ -165,22 +172,48 @@ customer_pm_check(struct bw_req *req, const char *pm)
 }
 
 /*
- * test_clock_id: test clocks do not exist yet, so any id names an unknown
- * clock. Attaching a customer to a clock arrives with test clocks (API.md
- * "Test clocks"). Null means none and is accepted.
+ * test_clock_id on create: an existing clock of this tenant (API.md "Test
+ * clocks"), so test mode only. Absent, null or "" means none (*CLOCK NULL).
  */
 static int
-customer_clock_check(struct bw_req *req)
+customer_clock_read(struct bw_req *req, const char **clock)
 {
-	const char	*clock;
-	int		 rc;
+	PGresult	*res;
+	int		 n;
 
-	rc = bw_param_str(req, req->json, "test_clock_id", BW_P_NULLABLE, 255,
-	    &clock);
-	if (rc != BW_OK)
-		return rc == BW_ERROR ? BW_ERROR : BW_OK;
-	return bw_err_invalid(req, "test_clock_id", "No such test clock: "
-	    "'%.64s'.", clock);
+	*clock = NULL;
+	if (bw_param_str(req, req->json, "test_clock_id", BW_P_NULLABLE, 255,
+	    clock) == BW_ERROR)
+		return BW_ERROR;
+	if (*clock == NULL || **clock == '\0') {
+		*clock = NULL;
+		return BW_OK;
+	}
+	if (req->who.livemode)
+		return bw_err_invalid(req, "test_clock_id", "Test clocks exist "
+		    "in test mode only.");
+	if ((res = bw_db_query(req->db, SQL_CUSTOMER_CLOCK, 1, clock)) ==
+	    NULL)
+		return BW_ERROR;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n != 1)
+		return bw_err_invalid(req, "test_clock_id", "No such test "
+		    "clock: '%.64s'.", *clock);
+	return BW_OK;
+}
+
+/*
+ * As Stripe's test_clock, a customer's clock is set when it is created
+ * and never changes: PATCH refuses the field.
+ */
+static int
+customer_clock_fixed(struct bw_req *req)
+{
+	if (json_object_get(req->json, "test_clock_id") == NULL)
+		return BW_OK;
+	return bw_err_invalid(req, "test_clock_id", "test_clock_id can only "
+	    "be set when the customer is created.");
 }
 
 /*
@@ -268,7 +301,7 @@ customer_meta_merge(struct bw_req *req, const char *old_s, json_t *patch)
 static int
 customers_create(struct bw_req *req)
 {
-	const char	*email, *p[8];
+	const char	*email, *p[9];
 	char		 id[BW_ID_MAX], *meta_s;
 	json_t		*meta, *c;
 	PGresult	*res;
@@ -279,7 +312,7 @@ customers_create(struct bw_req *req)
 	    BW_OK ||
 	    customer_read_strs(req, &p[2]) != BW_OK ||
 	    customer_read_meta(req, &meta) != BW_OK ||
-	    customer_clock_check(req) != BW_OK)
+	    customer_clock_read(req, &p[8]) != BW_OK)
 		return BW_ERROR;
 	/* Keys set to "" would unset: on create they are simply left out. */
 	if ((meta = customer_meta_merge(req, "{}", meta)) == NULL)
@@ -290,7 +323,7 @@ customers_create(struct bw_req *req)
 	p[0] = id;
 	p[1] = email;
 	p[7] = meta_s;
-	res = bw_db_query(req->db, SQL_CUSTOMER_INSERT, 8, p);
+	res = bw_db_query(req->db, SQL_CUSTOMER_INSERT, 9, p);
 	free(meta_s);
 	if (res == NULL)
 		return customer_db_failure(req);
@@ -402,7 +435,7 @@ customers_update(struct bw_req *req)
 	    BW_ERROR ||
 	    customer_read_strs(req, &p[2]) != BW_OK ||
 	    customer_read_meta(req, &meta) != BW_OK ||
-	    customer_clock_check(req) != BW_OK)
+	    customer_clock_fixed(req) != BW_OK)
 		return BW_ERROR;
 	p[0] = bw_req_param(req, 0);
 	if ((cur = bw_db_query(req->db, SQL_CUSTOMER_GET " FOR UPDATE", 1,

@@ -19,6 +19,9 @@ static const struct bw_route_table	*core_tables[] = {
 	&bw_api_events,
 	&bw_api_plans,
 	&bw_api_customers,
+	&bw_api_test_clocks,
+	&bw_api_invoices,
+	&bw_api_payments,
 };
 
 void

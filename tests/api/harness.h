@@ -133,6 +133,8 @@ Suite		*suite_admin(void);
 Suite		*suite_analytics(void);
 Suite		*suite_customers(void);
 Suite		*suite_plans(void);
+Suite		*suite_test_clocks(void);
+Suite		*suite_invoices(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);
 

@@ -37,6 +37,8 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_analytics());
 	srunner_add_suite(sr, suite_customers());
 	srunner_add_suite(sr, suite_plans());
+	srunner_add_suite(sr, suite_test_clocks());
+	srunner_add_suite(sr, suite_invoices());
 	srunner_add_suite(sr, suite_final());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -217,6 +217,7 @@ START_TEST(customers_create_errors)
 	assert_error(r, 400, "invalid_request_error", "parameter_invalid",
 	    "payment_method");
 	resp_free(r);
+	/* test_clock_id must name an existing clock (test_clocks.c). */
 	r = api_post(CUSTOMERS, t.sk_test, "{\"email\":\"x@example.test\","
 	    "\"test_clock_id\":\"clock_123\"}", NULL);
 	assert_error(r, 400, "invalid_request_error", "parameter_invalid",
@@ -522,6 +523,7 @@ START_TEST(customers_get_update_delete)
 	r = cus_patch(t.sk_test, id, "{\"payment_method\":\"pm_card_amex\"}");
 	assert_error(r, 400, NULL, "parameter_invalid", "payment_method");
 	resp_free(r);
+	/* The clock is set on create only, as Stripe's test_clock. */
 	r = cus_patch(t.sk_test, id, "{\"test_clock_id\":\"clock_1\"}");
 	assert_error(r, 400, NULL, "parameter_invalid", "test_clock_id");
 	resp_free(r);
