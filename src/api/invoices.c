@@ -380,6 +380,34 @@ invoices_list(struct bw_req *req)
 	return bw_page_respond(req, &page, items, "/api/v1/invoices");
 }
 
+/*
+ * GET /customers/{id}/invoices: the customer's invoices, newest first;
+ * 404 for a customer of another tenant or mode (existence never leaks).
+ */
+static int
+invoices_of_customer(struct bw_req *req)
+{
+	struct bw_page	 page;
+	const char	*p[1] = { bw_req_param(req, 0) };
+	PGresult	*res;
+	json_t		*items;
+	int		 found;
+
+	if (bw_page_parse(req, "in", &page) != BW_OK)
+		return BW_ERROR;
+	if ((res = bw_db_query(req->db, "SELECT 1 FROM customers WHERE id = $1",
+	    1, p)) == NULL)
+		return BW_ERROR;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return bw_err_not_found(req, "customer");
+	if (bw_invoice_list(req, &page, p[0], NULL, NULL, &items) != BW_OK)
+		return BW_ERROR;
+	return bw_page_respond(req, &page, items, bw_arena_printf(&req->arena,
+	    "/api/v1/customers/%s/invoices", p[0]));
+}
+
 static int
 invoices_get(struct bw_req *req)
 {
@@ -514,6 +542,8 @@ invoices_uncollectible(struct bw_req *req)
 }
 
 static const struct bw_route invoice_routes[] = {
+	{ .method = BW_GET, .pattern = "/api/v1/customers/{id}/invoices",
+	  .auth = BW_AUTH_TENANT, .handler = invoices_of_customer },
 	{ .method = BW_GET, .pattern = "/api/v1/invoices",
 	  .auth = BW_AUTH_TENANT, .handler = invoices_list },
 	{ .method = BW_POST, .pattern = "/api/v1/invoices",

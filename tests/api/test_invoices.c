@@ -962,6 +962,42 @@ START_TEST(invoices_isolation)
 }
 END_TEST
 
+START_TEST(invoices_listed_per_customer)
+{
+	struct tenant	 t, other;
+	struct resp	*r;
+	char		*cus, *cus2, *a, *b;
+
+	tenant_register(&t, NULL);
+	tenant_register(&other, NULL);
+	cus = customer_new(t.sk_test, "pm_card_visa");
+	cus2 = customer_new(t.sk_test, "pm_card_visa");
+	a = open_new(t.sk_test, cus, 100);
+	b = open_new(t.sk_test, cus, 200);
+	free(open_new(t.sk_test, cus2, 300));
+	/* Only this customer's two, newest first. */
+	r = get_path(t.sk_test, "/api/v1/customers/%s/invoices", cus);
+	assert_status(r, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "data")), 2);
+	assert_jstr(r->json, "data.0.id", b);
+	assert_jstr(r->json, "data.1.id", a);
+	resp_free(r);
+	/* Another tenant, or the other mode, can't see the customer. */
+	r = get_path(other.sk_test, "/api/v1/customers/%s/invoices", cus);
+	assert_status(r, 404);
+	resp_free(r);
+	r = get_path(t.sk_live, "/api/v1/customers/%s/invoices", cus);
+	assert_status(r, 404);
+	resp_free(r);
+	free(a);
+	free(b);
+	free(cus);
+	free(cus2);
+	tenant_free(&t);
+	tenant_free(&other);
+}
+END_TEST
+
 Suite *
 suite_invoices(void)
 {
@@ -971,6 +1007,7 @@ suite_invoices(void)
 	s = suite_create("invoices");
 	tc = api_tcase("invoices");
 	tcase_add_test(tc, invoices_create_lines);
+	tcase_add_test(tc, invoices_listed_per_customer);
 	tcase_add_test(tc, invoices_create_plan);
 	tcase_add_test(tc, invoices_create_validation);
 	tcase_add_test(tc, invoices_finalize_balance);
