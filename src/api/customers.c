@@ -129,22 +129,6 @@ customer_deleted_json(const char *id)
 	    "deleted", 1);
 }
 
-/* Writes event TYPE with DATA (stolen) as its data object. */
-static int
-customer_event(struct bw_req *req, const char *type, json_t *data)
-{
-	char	*s;
-	int	 rc;
-
-	s = json_dumps(data, JSON_COMPACT);
-	json_decref(data);
-	if (s == NULL)
-		return bw_err_internal(req);
-	rc = bw_event_emit(req, type, s);
-	free(s);
-	return rc;
-}
-
 /*
  * payment_method: in test mode one of the test cards (API.md); in live
  * mode a Stripe PaymentMethod id, checked by the stripe-connect plugin
@@ -329,7 +313,7 @@ customers_create(struct bw_req *req)
 		return customer_db_failure(req);
 	c = customer_json(res, 0);
 	PQclear(res);
-	if (customer_event(req, "customer.created", json_pack("{s:O}",
+	if (bw_event_emit_json(req, "customer.created", json_pack("{s:O}",
 	    "object", c)) != BW_OK) {
 		json_decref(c);
 		return BW_ERROR;
@@ -483,7 +467,7 @@ customers_update(struct bw_req *req)
 		json_decref(prev);
 		return bw_req_json(req, 200, c);
 	}
-	if (customer_event(req, "customer.updated", json_pack("{s:O, s:o}",
+	if (bw_event_emit_json(req, "customer.updated", json_pack("{s:O, s:o}",
 	    "object", c, "previous_attributes", prev)) != BW_OK) {
 		json_decref(c);
 		return BW_ERROR;
@@ -510,7 +494,7 @@ customers_delete(struct bw_req *req)
 	}
 	c = customer_json(res, 0);
 	PQclear(res);
-	if (customer_event(req, "customer.deleted", json_pack("{s:o}",
+	if (bw_event_emit_json(req, "customer.deleted", json_pack("{s:o}",
 	    "object", c)) != BW_OK)
 		return BW_ERROR;
 	return bw_req_json(req, 200, customer_deleted_json(p[0]));

@@ -582,22 +582,6 @@ plan_metadata(struct bw_req *req, json_t *obj, json_t *base, json_t **out)
 	return BW_OK;
 }
 
-/* Writes the event in the request's transaction; steals DATA. */
-static int
-plan_emit(struct bw_req *req, const char *type, json_t *data)
-{
-	char	*s;
-	int	 rc;
-
-	s = json_dumps(data, JSON_COMPACT);
-	json_decref(data);
-	if (s == NULL)
-		return BW_ERROR;
-	rc = bw_event_emit(req, type, s);
-	free(s);
-	return rc;
-}
-
 static int
 plans_create(struct bw_req *req)
 {
@@ -666,7 +650,7 @@ plans_create(struct bw_req *req)
 		return BW_ERROR;
 	plan = plan_json(res, 0);
 	PQclear(res);
-	if (plan_emit(req, "plan.created", json_pack("{s:O}", "object",
+	if (bw_event_emit_json(req, "plan.created", json_pack("{s:O}", "object",
 	    plan)) != BW_OK ||
 	    bw_audit(req, "plan.created", id, json_pack("{s:b, s:s}",
 	    "livemode", req->who.livemode, "name", name)) != BW_OK) {
@@ -860,7 +844,7 @@ plans_update(struct bw_req *req)
 	rc = bw_audit(req, "plan.updated", p[0], json_pack("{s:b, s:O}",
 	    "livemode", req->who.livemode, "previous_attributes", prev));
 	if (rc == BW_OK)
-		rc = plan_emit(req, "plan.updated", json_pack("{s:O, s:O}",
+		rc = bw_event_emit_json(req, "plan.updated", json_pack("{s:O, s:O}",
 		    "object", plan, "previous_attributes", prev));
 	json_decref(prev);
 	if (rc != BW_OK) {

@@ -217,9 +217,7 @@ clocks_advance(struct bw_req *req)
 	char		 t_s[24];
 	int64_t		 t, now;
 	PGresult	*res;
-	json_t		*c, *ev;
-	char		*data;
-	int		 rc;
+	json_t		*c;
 
 	if (clock_test_mode(req) != BW_OK ||
 	    bw_body_object(req) != BW_OK ||
@@ -259,16 +257,8 @@ clocks_advance(struct bw_req *req)
 		return BW_ERROR;
 	c = clock_json(res, 0);
 	PQclear(res);
-	ev = json_pack("{s:O}", "object", c);
-	data = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
-	if (data == NULL) {
-		json_decref(c);
-		return bw_err_internal(req);
-	}
-	rc = bw_event_emit(req, "test_clock.advanced", data);
-	free(data);
-	if (rc != BW_OK) {
+	if (bw_event_emit_json(req, "test_clock.advanced",
+	    json_pack("{s:O}", "object", c)) != BW_OK) {
 		json_decref(c);
 		return BW_ERROR;
 	}

@@ -299,18 +299,8 @@ bw_invoice_list(struct bw_req *req, const struct bw_page *page,
 int
 bw_invoice_emit(struct bw_req *req, const char *type, json_t *obj)
 {
-	json_t	*data;
-	char	*s;
-	int	 rc;
-
-	data = json_pack("{s:O}", "object", obj);
-	s = json_dumps(data, JSON_COMPACT);
-	json_decref(data);
-	if (s == NULL)
-		return BW_ERROR;
-	rc = bw_event_emit(req, type, s);
-	free(s);
-	return rc;
+	return bw_event_emit_json(req, type, json_pack("{s:O}", "object",
+	    obj));
 }
 
 /* Runs SQL with P for its effect only. */

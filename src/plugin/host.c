@@ -343,6 +343,21 @@ bw_event_emit(struct bw_req *req, const char *type, const char *data)
 	return BW_OK;
 }
 
+int
+bw_event_emit_json(struct bw_req *req, const char *type, json_t *data)
+{
+	char	*s;
+	int	 rc;
+
+	s = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
+	json_decref(data);
+	if (s == NULL)
+		return bw_err_internal(req);
+	rc = bw_event_emit(req, type, s);
+	free(s);
+	return rc;
+}
+
 /*
  * Until the Redis queue exists, queued tasks run here, after the request
  * committed, each in its own transaction in the request's tenant context;

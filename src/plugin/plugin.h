@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "billow/plugin.h"
 #include "core/config.h"
 #include "server/http.h"
@@ -59,6 +61,8 @@ extern const struct billow_host	bw_plugin_host;
 
 /* Writes an event in REQ's transaction and fires event.created. */
 int	bw_event_emit(struct bw_req *, const char *type, const char *data_json);
+/* The same with DATA as JSON (the event's data object; stolen). */
+int	bw_event_emit_json(struct bw_req *, const char *type, json_t *data);
 /* Runs tasks queued by the request, after its transaction committed. */
 void	bw_plugin_run_tasks(struct bw_req *);
 
