@@ -97,7 +97,11 @@ plugin:
 deps:
 	@scripts/deps.sh
 
-run: deps all
+# deps first, then a fresh make: flags from pkg-config and Kore's feature
+# file are read when make starts, so on a new machine they exist only after
+# deps installed the packages.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run.sh
 
 stop:
@@ -109,7 +113,8 @@ test: deps
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
 
 format:

@@ -9,7 +9,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 redis-server
 	libpq-dev libjansson-dev libhiredis-dev liblua5.4-dev lua5.4
 	check libjwt-dev libargon2-dev libcurl4-openssl-dev libssl-dev
-	wrk nginx-light curl ca-certificates
+	wrk nginx-light curl ca-certificates python3
 )
 
 missing=()
