@@ -26,6 +26,7 @@ extern const struct bw_route_table	bw_api_invoices;
 extern const struct bw_route_table	bw_api_payments;
 extern const struct bw_route_table	bw_api_test_clocks;
 extern const struct bw_route_table	bw_api_customers;
+extern const struct bw_route_table	bw_api_subscriptions;
 
 /* An event row (SELECT of events.c) as the contract's event object. */
 struct pg_result;

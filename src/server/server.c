@@ -22,6 +22,7 @@ static const struct bw_route_table	*core_tables[] = {
 	&bw_api_test_clocks,
 	&bw_api_invoices,
 	&bw_api_payments,
+	&bw_api_subscriptions,
 };
 
 void

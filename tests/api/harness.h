@@ -135,6 +135,7 @@ Suite		*suite_customers(void);
 Suite		*suite_plans(void);
 Suite		*suite_test_clocks(void);
 Suite		*suite_invoices(void);
+Suite		*suite_subscriptions(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);
 

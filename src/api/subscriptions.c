@@ -1,0 +1,563 @@
+/*
+ * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
+ * "Collection and dunning"): create (trial, or the first invoice collected
+ * at once), list with filters, get, and a customer's subscriptions.
+ * Runs on task threads inside the tenant transaction (RLS confines rows).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/crypto.h"
+#include "billing/invoice.h"
+#include "billing/money.h"
+#include "billing/period.h"
+#include "db/db.h"
+#include "plugin/plugin.h"
+
+#define SUB_QUANTITY_MAX	1000000LL
+#define SUB_TRIAL_DAYS_MAX	730
+#define SUB_DAY			86400LL
+
+#define SQL_EPOCH(col) \
+	"floor(extract(epoch FROM " col "))::bigint"
+
+#define SUB_COLUMNS \
+	"id, livemode, customer_id, plan_id, status, quantity, " \
+	SQL_EPOCH("current_period_start") " AS current_period_start, " \
+	SQL_EPOCH("current_period_end") " AS current_period_end, " \
+	SQL_EPOCH("trial_end") " AS trial_end, cancel_at_period_end, " \
+	SQL_EPOCH("canceled_at") " AS canceled_at, " \
+	SQL_EPOCH("paused_at") " AS paused_at, " \
+	SQL_EPOCH("billing_cycle_anchor") " AS billing_cycle_anchor, " \
+	"latest_invoice_id, metadata::text AS metadata, " \
+	SQL_EPOCH("created") " AS created"
+
+#define SQL_SUB_GET \
+	"SELECT " SUB_COLUMNS " FROM subscriptions WHERE id = $1"
+
+#define SQL_SUBS_LIST(order) \
+	"SELECT " SUB_COLUMNS " FROM subscriptions WHERE " \
+	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
+	"AND ($4::text IS NULL OR status = $4) " \
+	"AND ($5::text IS NULL OR customer_id = $5) " \
+	"AND ($6::text IS NULL OR plan_id = $6) " \
+	"ORDER BY id " order " LIMIT $3::int"
+
+/*
+ * The customer and the time the subscription starts: the frozen_time of
+ * the customer's test clock, else the transaction's now(), in whole
+ * seconds. Locked before the first invoice exists: no other transaction
+ * can see that invoice, so the usual order (invoice, then customer) still
+ * holds for everyone else, and bw_invoice_finalize() relocks it for free.
+ */
+#define SQL_SUB_CUSTOMER \
+	"SELECT c.deleted, coalesce((SELECT " SQL_EPOCH("k.frozen_time") \
+	" FROM test_clocks k WHERE k.id = c.test_clock_id), " \
+	SQL_EPOCH("now()") ") AS now FROM customers c WHERE c.id = $1 " \
+	"FOR UPDATE OF c"
+
+#define SQL_SUB_PLAN \
+	"SELECT name, type, amount, currency, interval, interval_count, " \
+	"trial_period_days, is_active FROM plans WHERE id = $1"
+
+#define SQL_SUB_INSERT \
+	"INSERT INTO subscriptions (tenant_id, livemode, id, customer_id, " \
+	"plan_id, status, quantity, current_period_start, " \
+	"current_period_end, trial_end, billing_cycle_anchor, " \
+	"latest_invoice_id, metadata) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
+	"$5::bigint, to_timestamp($6::bigint), to_timestamp($7::bigint), " \
+	"to_timestamp($8::bigint), to_timestamp($9::bigint), $10, " \
+	"$11::jsonb)"
+
+#define SQL_SUB_SET_STATUS \
+	"UPDATE subscriptions SET status = $2 WHERE id = $1"
+
+#define SQL_SUB_INVOICE_INSERT \
+	"INSERT INTO invoices (tenant_id, livemode, id, customer_id, " \
+	"subscription_id, currency, subtotal, total, billing_reason, " \
+	"period_start, period_end) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
+	"$5::bigint, $5::bigint, 'subscription_create', " \
+	"to_timestamp($6::bigint), to_timestamp($7::bigint))"
+
+#define SQL_SUB_LINE_INSERT \
+	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
+	"position, kind, description, amount, unit_amount, quantity, " \
+	"period_start, period_end) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, 0, 'plan', $3, " \
+	"$4::bigint, $5::bigint, $6::bigint, to_timestamp($7::bigint), " \
+	"to_timestamp($8::bigint))"
+
+/*
+ * The first retry (BILLING.md "Collection and dunning"): the tenant's
+ * first dunning_retry_days offset from the first failure at $2; none
+ * (NULL) when the tenant has no retries.
+ */
+#define SQL_SUB_FIRST_RETRY \
+	"UPDATE invoices SET next_payment_attempt = to_timestamp($2::bigint " \
+	"+ (SELECT t.dunning_retry_days[1] FROM tenants t WHERE t.id = " \
+	"current_setting('app.tenant_id'))::bigint * 86400) WHERE id = $1"
+
+static const char *const sub_statuses[] = { "trial", "active", "past_due",
+    "paused", "canceled", NULL };
+
+/* What POST /subscriptions works out before it writes anything. */
+struct sub_new {
+	const char	*customer_id;
+	const char	*plan_id;
+	const char	*plan_name;
+	const char	*currency;
+	enum bw_interval interval;
+	int		 interval_count;
+	int64_t		 unit_amount;
+	int64_t		 quantity;
+	int64_t		 trial_days;
+	int64_t		 now;
+};
+
+static json_t *
+sub_time(const PGresult *res, int row, const char *col)
+{
+	char	buf[32];
+
+	if (bw_db_isnull(res, row, col))
+		return json_null();
+	bw_time_rfc3339(bw_db_int(res, row, col), buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *
+sub_str(const PGresult *res, int row, const char *col)
+{
+	if (bw_db_isnull(res, row, col))
+		return json_null();
+	return json_string(bw_db_val(res, row, col));
+}
+
+/* A subscriptions row (SUB_COLUMNS) as the contract's subscription. */
+static json_t *
+sub_json(const PGresult *res, int row)
+{
+	json_t	*meta;
+
+	if ((meta = json_loads(bw_db_val(res, row, "metadata"), 0,
+	    NULL)) == NULL)
+		meta = json_object();
+	return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:s, s:I, s:o, "
+	    "s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+	    "object", "subscription",
+	    "id", bw_db_val(res, row, "id"),
+	    "livemode", strcmp(bw_db_val(res, row, "livemode"), "t") == 0,
+	    "created", sub_time(res, row, "created"),
+	    "customer_id", bw_db_val(res, row, "customer_id"),
+	    "plan_id", bw_db_val(res, row, "plan_id"),
+	    "status", bw_db_val(res, row, "status"),
+	    "quantity", (json_int_t)bw_db_int(res, row, "quantity"),
+	    "current_period_start", sub_time(res, row,
+	    "current_period_start"),
+	    "current_period_end", sub_time(res, row, "current_period_end"),
+	    "trial_end", sub_time(res, row, "trial_end"),
+	    "cancel_at_period_end", strcmp(bw_db_val(res, row,
+	    "cancel_at_period_end"), "t") == 0,
+	    "canceled_at", sub_time(res, row, "canceled_at"),
+	    "paused_at", sub_time(res, row, "paused_at"),
+	    "billing_cycle_anchor", sub_time(res, row,
+	    "billing_cycle_anchor"),
+	    "latest_invoice_id", sub_str(res, row, "latest_invoice_id"),
+	    "metadata", meta);
+}
+
+/* The subscription ID in *OUT: BW_OK, BW_DECLINED (none) or BW_ERROR. */
+static int
+sub_get(struct bw_req *req, const char *id, json_t **out)
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+
+	*out = NULL;
+	if ((res = bw_db_query(req->db, SQL_SUB_GET, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return BW_DECLINED;
+	}
+	*out = sub_json(res, 0);
+	PQclear(res);
+	return BW_OK;
+}
+
+/* Runs SQL with P for its effect only. */
+static int
+sub_exec(struct bw_req *req, const char *sql, int n, const char **p)
+{
+	PGresult	*res;
+
+	if ((res = bw_db_query(req->db, sql, n, p)) == NULL)
+		return BW_ERROR;
+	PQclear(res);
+	return BW_OK;
+}
+
+static const char *
+sub_int(struct bw_req *req, int64_t v)
+{
+	return bw_arena_printf(&req->arena, "%lld", (long long)v);
+}
+
+/* metadata, with keys set to "" left out (Stripe's unset); "{}" if none. */
+static char *
+sub_metadata(struct bw_req *req)
+{
+	const char	*k;
+	json_t		*m, *v, *out;
+	char		*s;
+	int		 rc;
+
+	if ((rc = bw_param_metadata(req, req->json, "metadata", &m)) ==
+	    BW_ERROR)
+		return NULL;
+	out = json_object();
+	if (rc == BW_OK)
+		json_object_foreach(m, k, v)
+			if (json_string_length(v) > 0)
+				json_object_set(out, k, v);
+	s = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return s;
+}
+
+/*
+ * The customer (live, not deleted; 400 resource_missing otherwise, as a
+ * parameter that names nothing) and the subscription's start time.
+ */
+static int
+sub_customer(struct bw_req *req, struct sub_new *sn)
+{
+	const char	*p[1] = { sn->customer_id };
+	PGresult	*res;
+	int		 ok;
+
+	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
+		return BW_ERROR;
+	ok = PQntuples(res) == 1 &&
+	    strcmp(bw_db_val(res, 0, "deleted"), "t") != 0;
+	if (ok)
+		sn->now = bw_db_int(res, 0, "now");
+	PQclear(res);
+	if (!ok)
+		return bw_req_error(req, 400, "invalid_request_error",
+		    "resource_missing", "customer_id", "No such customer: "
+		    "'%.64s'.", sn->customer_id);
+	return BW_OK;
+}
+
+/* The plan: it must exist (400 resource_missing), be recurring and active. */
+static int
+sub_plan(struct bw_req *req, struct sub_new *sn, int has_trial)
+{
+	const char	*p[1] = { sn->plan_id };
+	PGresult	*res;
+
+	if ((res = bw_db_query(req->db, SQL_SUB_PLAN, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return bw_req_error(req, 400, "invalid_request_error",
+		    "resource_missing", "plan_id", "No such plan: '%.64s'.",
+		    sn->plan_id);
+	}
+	if (strcmp(bw_db_val(res, 0, "type"), "recurring") != 0 ||
+	    strcmp(bw_db_val(res, 0, "is_active"), "t") != 0 ||
+	    bw_period_interval_parse(bw_db_val(res, 0, "interval"),
+	    &sn->interval) != BW_OK) {
+		PQclear(res);
+		return bw_err_invalid(req, "plan_id", "plan_id must name an "
+		    "active recurring plan.");
+	}
+	sn->interval_count = (int)bw_db_int(res, 0, "interval_count");
+	sn->unit_amount = bw_db_int(res, 0, "amount");
+	sn->plan_name = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "name"));
+	sn->currency = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "currency"));
+	if (!has_trial)
+		sn->trial_days = bw_db_int(res, 0, "trial_period_days");
+	PQclear(res);
+	return BW_OK;
+}
+
+/*
+ * The first invoice (BILLING.md "Invoices"): one plan line for [start,
+ * end), billed in advance, finalized with the balance rules and, when
+ * something is due, collected once. *FAILED is 1 after a declined attempt;
+ * dunning then starts: next_payment_attempt is the first retry.
+ */
+static int
+sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
+    const char *sub_id, const char *inv_id, int64_t start, int64_t end,
+    int *failed)
+{
+	struct bw_invoice_attempt	 at;
+	const char			*p[8];
+	char				 lid[BW_ID_MAX];
+	json_t				*inv;
+	int64_t				 amount;
+	int				 rc;
+
+	*failed = 0;
+	/* <= 99,999,999 x 1,000,000 fits, but the check costs nothing. */
+	if (__builtin_mul_overflow(sn->unit_amount, sn->quantity, &amount) ||
+	    amount > BW_MONEY_AMOUNT_MAX)
+		return bw_err_invalid(req, "quantity", "The invoice total is "
+		    "too large.");
+	p[0] = inv_id;
+	p[1] = sn->customer_id;
+	p[2] = sub_id;
+	p[3] = sn->currency;
+	p[4] = sub_int(req, amount);
+	p[5] = sub_int(req, start);
+	p[6] = sub_int(req, end);
+	if (sub_exec(req, SQL_SUB_INVOICE_INSERT, 7, p) != BW_OK)
+		return BW_ERROR;
+
+	/* The plan line's description: "<plan name> × <quantity>". */
+	bw_id_new("il", lid);
+	p[0] = lid;
+	p[1] = inv_id;
+	p[2] = bw_arena_printf(&req->arena, "%s \xc3\x97 %lld", sn->plan_name,
+	    (long long)sn->quantity);
+	p[3] = sub_int(req, amount);
+	p[4] = sub_int(req, sn->unit_amount);
+	p[5] = sub_int(req, sn->quantity);
+	p[6] = sub_int(req, start);
+	p[7] = sub_int(req, end);
+	if (sub_exec(req, SQL_SUB_LINE_INSERT, 8, p) != BW_OK)
+		return BW_ERROR;
+	if (bw_invoice_get(req, inv_id, &inv) != BW_OK)
+		return BW_ERROR;
+	rc = bw_invoice_emit(req, "invoice.created", inv);
+	json_decref(inv);
+	if (rc != BW_OK)
+		return BW_ERROR;
+
+	if (bw_invoice_finalize(req, inv_id, &inv) != BW_OK)
+		return BW_ERROR;
+	rc = strcmp(json_string_value(json_object_get(inv, "status")),
+	    "open") == 0;
+	json_decref(inv);
+	if (!rc)
+		return BW_OK;	/* the balance covered it: paid at once */
+
+	/*
+	 * Dunning (BILLING.md): retries run at the tenant's
+	 * dunning_retry_days after the first failure, which is now (the
+	 * clock's time). next_payment_attempt is set before the attempt so
+	 * invoice.payment_failed carries it; a success clears it again. The
+	 * retries themselves are the scheduler's, which does not exist yet.
+	 */
+	p[0] = inv_id;
+	p[1] = sub_int(req, sn->now);
+	if (sub_exec(req, SQL_SUB_FIRST_RETRY, 2, p) != BW_OK)
+		return BW_ERROR;
+	if (bw_invoice_collect(req, inv_id, &at, NULL) != BW_OK)
+		return BW_ERROR;
+	*failed = !at.succeeded;
+	return BW_OK;
+}
+
+/*
+ * POST /subscriptions. A trial starts now and ends trial_days later with
+ * no invoice; otherwise the first period starts now and its invoice is
+ * created and collected at once. A declined card still answers 201, with
+ * status past_due, as Stripe's allow_incomplete does: the failure shows
+ * on the invoice named by latest_invoice_id.
+ * subscription.created carries the subscription as the response does.
+ */
+static int
+subscriptions_create(struct bw_req *req)
+{
+	static const char *const allowed[] = { "customer_id", "plan_id",
+	    "quantity", "trial_period_days", "metadata", NULL };
+	struct sub_new	 sn;
+	const char	*p[11];
+	char		 id[BW_ID_MAX], inv_id[BW_ID_MAX], *meta_s;
+	int64_t		 start, end, anchor;
+	json_t		*sub;
+	int		 rc_t, failed, trial;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.quantity = 1;
+	if (bw_body_object(req) != BW_OK ||
+	    bw_params_only(req, req->json, allowed) != BW_OK ||
+	    bw_param_str(req, req->json, "customer_id", BW_P_REQUIRED, 255,
+	    &sn.customer_id) != BW_OK ||
+	    bw_param_str(req, req->json, "plan_id", BW_P_REQUIRED, 255,
+	    &sn.plan_id) != BW_OK ||
+	    bw_param_int(req, req->json, "quantity", BW_P_OPTIONAL, 1,
+	    SUB_QUANTITY_MAX, &sn.quantity) == BW_ERROR ||
+	    (rc_t = bw_param_int(req, req->json, "trial_period_days",
+	    BW_P_OPTIONAL, 0, SUB_TRIAL_DAYS_MAX, &sn.trial_days)) ==
+	    BW_ERROR)
+		return BW_ERROR;
+	if (sub_customer(req, &sn) != BW_OK ||
+	    sub_plan(req, &sn, rc_t == BW_OK) != BW_OK)
+		return BW_ERROR;
+
+	/* BILLING.md "Periods": [now, trial_end) or the first interval. */
+	start = sn.now;
+	trial = sn.trial_days > 0;
+	if (trial) {
+		end = bw_period_trial_end(start, (int)sn.trial_days);
+		anchor = end;
+	} else {
+		anchor = start;
+		if (bw_period_add(anchor, sn.interval, sn.interval_count, 1,
+		    &end) != BW_OK)
+			return bw_err_internal(req);
+	}
+	if ((meta_s = sub_metadata(req)) == NULL)
+		return BW_ERROR;
+
+	bw_id_new("sub", id);
+	bw_id_new("in", inv_id);
+	p[0] = id;
+	p[1] = sn.customer_id;
+	p[2] = sn.plan_id;
+	p[3] = trial ? "trial" : "active";
+	p[4] = sub_int(req, sn.quantity);
+	p[5] = sub_int(req, start);
+	p[6] = sub_int(req, end);
+	p[7] = trial ? sub_int(req, end) : NULL;
+	p[8] = sub_int(req, anchor);
+	p[9] = trial ? NULL : inv_id;
+	p[10] = meta_s;
+	rc_t = sub_exec(req, SQL_SUB_INSERT, 11, p);
+	free(meta_s);
+	if (rc_t != BW_OK)
+		return BW_ERROR;
+
+	if (!trial) {
+		if (sub_first_invoice(req, &sn, id, inv_id, start, end,
+		    &failed) != BW_OK)
+			return BW_ERROR;
+		/* BILLING.md: past_due while an invoice is open, failed. */
+		if (failed) {
+			p[0] = id;
+			p[1] = "past_due";
+			if (sub_exec(req, SQL_SUB_SET_STATUS, 2, p) != BW_OK)
+				return BW_ERROR;
+		}
+	}
+
+	if (sub_get(req, id, &sub) != BW_OK)
+		return BW_ERROR;
+	if (bw_event_emit_json(req, "subscription.created", json_pack("{s:O}",
+	    "object", sub)) != BW_OK) {
+		json_decref(sub);
+		return BW_ERROR;
+	}
+	return bw_req_json(req, 201, sub);
+}
+
+/* Lists the page with the filters (NULL: any) into a paged response. */
+static int
+sub_list(struct bw_req *req, const char *customer_id, const char *url)
+{
+	struct bw_page	 page;
+	const char	*p[6];
+	char		 limit[16];
+	json_t		*items;
+	PGresult	*res;
+	size_t		 i;
+	int		 row;
+
+	if (bw_page_parse(req, "sub", &page) != BW_OK)
+		return BW_ERROR;
+	p[3] = bw_req_query(req, "status");
+	if (p[3] != NULL) {
+		for (i = 0; sub_statuses[i] != NULL; i++)
+			if (strcmp(sub_statuses[i], p[3]) == 0)
+				break;
+		if (sub_statuses[i] == NULL)
+			return bw_err_invalid(req, "status", "status must be "
+			    "one of trial, active, past_due, paused, "
+			    "canceled.");
+	}
+	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
+	p[0] = page.starting_after;
+	p[1] = page.ending_before;
+	p[2] = limit;
+	p[4] = customer_id != NULL ? customer_id :
+	    bw_req_query(req, "customer_id");
+	p[5] = bw_req_query(req, "plan_id");
+	res = bw_db_query(req->db, page.ending_before != NULL ?
+	    SQL_SUBS_LIST("ASC") : SQL_SUBS_LIST("DESC"), 6, p);
+	if (res == NULL)
+		return BW_ERROR;
+	items = json_array();
+	for (row = 0; row < PQntuples(res); row++)
+		json_array_append_new(items, sub_json(res, row));
+	PQclear(res);
+	return bw_page_respond(req, &page, items, url);
+}
+
+static int
+subscriptions_list(struct bw_req *req)
+{
+	return sub_list(req, NULL, "/api/v1/subscriptions");
+}
+
+/*
+ * GET /customers/{id}/subscriptions: 404 for a customer of another tenant
+ * or mode (existence never leaks); a deleted customer's still list.
+ */
+static int
+subscriptions_of_customer(struct bw_req *req)
+{
+	const char	*p[1] = { bw_req_param(req, 0) };
+	PGresult	*res;
+	int		 found;
+
+	if ((res = bw_db_query(req->db, "SELECT 1 FROM customers WHERE id = $1",
+	    1, p)) == NULL)
+		return BW_ERROR;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return bw_err_not_found(req, "customer");
+	return sub_list(req, p[0], bw_arena_printf(&req->arena,
+	    "/api/v1/customers/%s/subscriptions", p[0]));
+}
+
+static int
+subscriptions_get(struct bw_req *req)
+{
+	json_t	*sub;
+	int	 rc;
+
+	if ((rc = sub_get(req, bw_req_param(req, 0), &sub)) == BW_DECLINED)
+		return bw_err_not_found(req, "subscription");
+	if (rc != BW_OK)
+		return BW_ERROR;
+	return bw_req_json(req, 200, sub);
+}
+
+static const struct bw_route subscription_routes[] = {
+	{ .method = BW_GET, .pattern = "/api/v1/customers/{id}/subscriptions",
+	  .auth = BW_AUTH_TENANT, .handler = subscriptions_of_customer },
+	{ .method = BW_GET, .pattern = "/api/v1/subscriptions",
+	  .auth = BW_AUTH_TENANT, .handler = subscriptions_list },
+	{ .method = BW_POST, .pattern = "/api/v1/subscriptions",
+	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
+	  .handler = subscriptions_create },
+	{ .method = BW_GET, .pattern = "/api/v1/subscriptions/{id}",
+	  .auth = BW_AUTH_TENANT, .handler = subscriptions_get },
+};
+
+BW_ROUTE_TABLE(bw_api_subscriptions, subscription_routes);
