@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "auth/crypto.h"
+#include "billing/subscription.h"
 #include "db/db.h"
 #include "plugin/plugin.h"
 
@@ -47,6 +48,14 @@
 	"UPDATE customers SET email = $2, name = $3, external_id = $4, " \
 	"description = $5, phone = $6, payment_method = $7, " \
 	"metadata = $8::jsonb WHERE id = $1 RETURNING " CUSTOMER_COLUMNS
+
+/*
+ * The customer's subscriptions still running, locked (subscription before
+ * customer, as a cancel locks them); a concurrent cancel drops out.
+ */
+#define SQL_CUSTOMER_SUBS_LIVE \
+	"SELECT id FROM subscriptions WHERE customer_id = $1 AND " \
+	"status <> 'canceled' ORDER BY id FOR UPDATE"
 
 #define SQL_CUSTOMER_DELETE \
 	"UPDATE customers SET deleted = true WHERE id = $1 AND NOT deleted " \
@@ -481,11 +490,35 @@ customers_delete(struct bw_req *req)
 	const char	*p[1] = { bw_req_param(req, 0) };
 	PGresult	*res;
 	json_t		*c;
+	int		 i, n, gone, rc;
+
+	/* 404 for a deleted customer or one of another tenant or mode. */
+	if ((res = bw_db_query(req->db, "SELECT deleted FROM customers WHERE "
+	    "id = $1", 1, p)) == NULL)
+		return BW_ERROR;
+	gone = PQntuples(res) != 1 ||
+	    strcmp(bw_db_val(res, 0, "deleted"), "t") == 0;
+	PQclear(res);
+	if (gone)
+		return bw_err_not_found(req, "customer");
 
 	/*
-	 * API.md: DELETE also cancels the customer's subscriptions now; that
-	 * arrives with the billing core, which owns subscriptions.
+	 * API.md: DELETE also cancels the customer's subscriptions now,
+	 * without prorating, each with its subscription.canceled event.
 	 */
+	if ((res = bw_db_query(req->db, SQL_CUSTOMER_SUBS_LIVE, 1, p)) == NULL)
+		return BW_ERROR;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		rc = bw_subscription_cancel_now(req, PQgetvalue(res, i, 0), 0,
+		    NULL);
+		if (rc != BW_OK && rc != BW_DECLINED) {
+			PQclear(res);
+			return BW_ERROR;
+		}
+	}
+	PQclear(res);
+
 	if ((res = bw_db_query(req->db, SQL_CUSTOMER_DELETE, 1, p)) == NULL)
 		return BW_ERROR;
 	if (PQntuples(res) != 1) {

@@ -1,7 +1,9 @@
 /*
  * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
- * "Collection and dunning"): create (trial, or the first invoice collected
- * at once), list with filters, get, and a customer's subscriptions.
+ * "Collection and dunning", "Ending, pausing, resuming"): create (trial, or
+ * the first invoice collected at once), list with filters, get, a
+ * customer's subscriptions, and cancel (now, with an optional final
+ * invoice, or at the period end).
  * Runs on task threads inside the tenant transaction (RLS confines rows).
  */
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "billing/invoice.h"
 #include "billing/money.h"
 #include "billing/period.h"
+#include "billing/subscription.h"
 #include "db/db.h"
 #include "plugin/plugin.h"
 
@@ -103,6 +106,51 @@
 	"UPDATE invoices SET next_payment_attempt = to_timestamp($2::bigint " \
 	"+ (SELECT t.dunning_retry_days[1] FROM tenants t WHERE t.id = " \
 	"current_setting('app.tenant_id'))::bigint * 86400) WHERE id = $1"
+
+/*
+ * Cancel (BILLING.md "Ending, pausing, resuming"). The subscription and
+ * its plan price, the subscription locked first: then its open invoices,
+ * then the customer (the usual order, invoice then customer).
+ */
+#define SQL_SUB_CANCEL_LOCK \
+	"SELECT s.status, s.customer_id, s.quantity, s.cancel_at_period_end, " \
+	SQL_EPOCH("s.current_period_start") " AS period_start, " \
+	SQL_EPOCH("s.current_period_end") " AS period_end, " \
+	"p.name, p.amount, p.currency FROM subscriptions s JOIN plans p ON " \
+	"p.tenant_id = s.tenant_id AND p.id = s.plan_id WHERE s.id = $1 " \
+	"FOR UPDATE OF s"
+
+/* No more retries of the subscription's open invoices. */
+#define SQL_SUB_STOP_DUNNING \
+	"UPDATE invoices SET next_payment_attempt = NULL WHERE " \
+	"subscription_id = $1 AND status = 'open' AND " \
+	"next_payment_attempt IS NOT NULL"
+
+#define SQL_SUB_CANCELED \
+	"UPDATE subscriptions SET status = 'canceled', canceled_at = " \
+	"to_timestamp($2::bigint), cancel_at_period_end = false, " \
+	"latest_invoice_id = coalesce($3, latest_invoice_id) WHERE id = $1"
+
+#define SQL_SUB_AT_PERIOD_END \
+	"UPDATE subscriptions SET cancel_at_period_end = true WHERE id = $1"
+
+#define SQL_SUB_FINAL_INVOICE_INSERT \
+	"INSERT INTO invoices (tenant_id, livemode, id, customer_id, " \
+	"subscription_id, currency, subtotal, total, billing_reason, " \
+	"period_start, period_end) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
+	"$5::bigint, $5::bigint, 'subscription_cancel', " \
+	"to_timestamp($6::bigint), to_timestamp($7::bigint))"
+
+#define SQL_SUB_PRORATION_LINE_INSERT \
+	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
+	"position, kind, description, amount, unit_amount, quantity, " \
+	"period_start, period_end) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, 0, 'proration', " \
+	"$3, $4::bigint, $5::bigint, $6::bigint, to_timestamp($7::bigint), " \
+	"to_timestamp($8::bigint))"
 
 static const char *const sub_statuses[] = { "trial", "active", "past_due",
     "paused", "canceled", NULL };
@@ -548,6 +596,241 @@ subscriptions_get(struct bw_req *req)
 	return bw_req_json(req, 200, sub);
 }
 
+/* What a cancel now works out from the locked subscription. */
+struct sub_cancel {
+	const char	*id;
+	const char	*customer_id;
+	const char	*plan_name;
+	const char	*currency;
+	int64_t		 unit_amount;
+	int64_t		 quantity;
+	int64_t		 start;
+	int64_t		 end;
+	int64_t		 now;
+};
+
+/*
+ * The final invoice of a cancel at SC->now with prorate (BILLING.md): one
+ * proration line crediting the unused plan time [now, end), created only
+ * when it is not zero (*INV_ID is then set, else ""). Finalized with the
+ * balance rules: a credit becomes customer balance and nothing is due, so
+ * it is paid at once. It never enters dunning: were anything due, it is
+ * collected once and left alone (no next_payment_attempt).
+ */
+static int
+sub_final_invoice(struct bw_req *req, const struct sub_cancel *sc,
+    char inv_id[BW_ID_MAX])
+{
+	struct bw_invoice_attempt	 at;
+	const char			*p[8];
+	char				 lid[BW_ID_MAX];
+	json_t				*inv;
+	int64_t				 credit;
+	int				 rc;
+
+	inv_id[0] = '\0';
+	if (bw_money_credit(sc->unit_amount, sc->quantity, sc->end - sc->now,
+	    sc->end - sc->start, &credit) != BW_OK)
+		return bw_err_internal(req);
+	if (credit == 0)
+		return BW_OK;	/* proration lines of 0 are left out */
+
+	bw_id_new("in", inv_id);
+	p[0] = inv_id;
+	p[1] = sc->customer_id;
+	p[2] = sc->id;
+	p[3] = sc->currency;
+	p[4] = sub_int(req, credit);
+	p[5] = sub_int(req, sc->now);
+	p[6] = sub_int(req, sc->end);
+	if (sub_exec(req, SQL_SUB_FINAL_INVOICE_INSERT, 7, p) != BW_OK)
+		return BW_ERROR;
+
+	bw_id_new("il", lid);
+	p[0] = lid;
+	p[1] = inv_id;
+	p[2] = bw_arena_printf(&req->arena, "Unused time on %s \xc3\x97 %lld",
+	    sc->plan_name, (long long)sc->quantity);
+	p[3] = sub_int(req, credit);
+	p[4] = sub_int(req, sc->unit_amount);
+	p[5] = sub_int(req, sc->quantity);
+	p[6] = sub_int(req, sc->now);
+	p[7] = sub_int(req, sc->end);
+	if (sub_exec(req, SQL_SUB_PRORATION_LINE_INSERT, 8, p) != BW_OK)
+		return BW_ERROR;
+	if (bw_invoice_get(req, inv_id, &inv) != BW_OK)
+		return BW_ERROR;
+	rc = bw_invoice_emit(req, "invoice.created", inv);
+	json_decref(inv);
+	if (rc != BW_OK)
+		return BW_ERROR;
+
+	if (bw_invoice_finalize(req, inv_id, &inv) != BW_OK)
+		return BW_ERROR;
+	rc = strcmp(json_string_value(json_object_get(inv, "status")),
+	    "open") == 0;
+	json_decref(inv);
+	if (!rc)
+		return BW_OK;	/* the usual case: a credit, paid at once */
+	/* Collected once, never dunned: a decline leaves it open. */
+	if (bw_invoice_collect(req, inv_id, &at, NULL) != BW_OK)
+		return BW_ERROR;
+	return BW_OK;
+}
+
+int
+bw_subscription_cancel_now(struct bw_req *req, const char *id, int prorate,
+    json_t **out)
+{
+	struct sub_cancel	 sc;
+	const char		*p[3];
+	char			 inv_id[BW_ID_MAX];
+	const char		*status;
+	json_t			*sub;
+	PGresult		*res;
+	int			 found, credit;
+
+	if (out != NULL)
+		*out = NULL;
+	memset(&sc, 0, sizeof(sc));
+	sc.id = id;
+	p[0] = id;
+	if ((res = bw_db_query(req->db, SQL_SUB_CANCEL_LOCK, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return BW_DECLINED;
+	}
+	status = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "status"));
+	sc.customer_id = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "customer_id"));
+	sc.plan_name = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "name"));
+	sc.currency = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "currency"));
+	sc.unit_amount = bw_db_int(res, 0, "amount");
+	sc.quantity = bw_db_int(res, 0, "quantity");
+	sc.start = bw_db_int(res, 0, "period_start");
+	sc.end = bw_db_int(res, 0, "period_end");
+	PQclear(res);
+	if (strcmp(status, "canceled") == 0)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "This subscription is already "
+		    "canceled.");
+
+	/* Its open invoices get no more retries (before the customer lock). */
+	if (sub_exec(req, SQL_SUB_STOP_DUNNING, 1, p) != BW_OK)
+		return BW_ERROR;
+
+	/* The time: the customer's test clock, else now (as create does). */
+	p[0] = sc.customer_id;
+	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
+		return BW_ERROR;
+	found = PQntuples(res) == 1;
+	if (found)
+		sc.now = bw_db_int(res, 0, "now");
+	PQclear(res);
+	if (!found)
+		return bw_err_internal(req);
+
+	/*
+	 * The credit for the unused plan time: none during a trial (nothing
+	 * was billed) nor while paused (pausing already made it a pending
+	 * item), nor outside [start, end).
+	 */
+	inv_id[0] = '\0';
+	credit = prorate && strcmp(status, "trial") != 0 &&
+	    strcmp(status, "paused") != 0 && sc.now >= sc.start &&
+	    sc.now < sc.end;
+	if (credit && sub_final_invoice(req, &sc, inv_id) != BW_OK)
+		return BW_ERROR;
+
+	p[0] = id;
+	p[1] = sub_int(req, sc.now);
+	p[2] = inv_id[0] != '\0' ? inv_id : NULL;
+	if (sub_exec(req, SQL_SUB_CANCELED, 3, p) != BW_OK)
+		return BW_ERROR;
+	if (sub_get(req, id, &sub) != BW_OK)
+		return BW_ERROR;
+	if (bw_event_emit_json(req, "subscription.canceled", json_pack(
+	    "{s:O}", "object", sub)) != BW_OK) {
+		json_decref(sub);
+		return BW_ERROR;
+	}
+	if (out != NULL)
+		*out = sub;
+	else
+		json_decref(sub);
+	return BW_OK;
+}
+
+/*
+ * Cancel at the period end: only the flag, the subscription otherwise
+ * stays as it is (canceled_at null). Carrying it out at current_period_end
+ * (no renewal, a final usage invoice) is the scheduler's, which does not
+ * exist yet.
+ */
+static int
+sub_cancel_at_period_end(struct bw_req *req, const char *id)
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+	json_t		*sub;
+	int		 canceled, already;
+
+	if ((res = bw_db_query(req->db, SQL_SUB_CANCEL_LOCK, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return bw_err_not_found(req, "subscription");
+	}
+	canceled = strcmp(bw_db_val(res, 0, "status"), "canceled") == 0;
+	already = strcmp(bw_db_val(res, 0, "cancel_at_period_end"), "t") == 0;
+	PQclear(res);
+	if (canceled)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "This subscription is already "
+		    "canceled.");
+	if (!already && sub_exec(req, SQL_SUB_AT_PERIOD_END, 1, p) != BW_OK)
+		return BW_ERROR;
+	if (sub_get(req, id, &sub) != BW_OK)
+		return BW_ERROR;
+	/* Nothing changed, nothing to tell. */
+	if (!already && bw_event_emit_json(req, "subscription.updated",
+	    json_pack("{s:O, s:{s:b}}", "object", sub, "previous_attributes",
+	    "cancel_at_period_end", 0)) != BW_OK) {
+		json_decref(sub);
+		return BW_ERROR;
+	}
+	return bw_req_json(req, 200, sub);
+}
+
+/* POST /subscriptions/{id}/cancel {at_period_end?, prorate?}. */
+static int
+subscriptions_cancel(struct bw_req *req)
+{
+	static const char *const allowed[] = { "at_period_end", "prorate",
+	    NULL };
+	const char	*id = bw_req_param(req, 0);
+	json_t		*sub;
+	int		 at_end = 0, prorate = 0, rc;
+
+	if (bw_body_object(req) != BW_OK ||
+	    bw_params_only(req, req->json, allowed) != BW_OK ||
+	    bw_param_bool(req, req->json, "at_period_end", BW_P_OPTIONAL,
+	    &at_end) == BW_ERROR ||
+	    bw_param_bool(req, req->json, "prorate", BW_P_OPTIONAL,
+	    &prorate) == BW_ERROR)
+		return BW_ERROR;
+	if (at_end)
+		return sub_cancel_at_period_end(req, id);
+	if ((rc = bw_subscription_cancel_now(req, id, prorate, &sub)) ==
+	    BW_DECLINED)
+		return bw_err_not_found(req, "subscription");
+	if (rc != BW_OK)
+		return BW_ERROR;
+	return bw_req_json(req, 200, sub);
+}
+
 static const struct bw_route subscription_routes[] = {
 	{ .method = BW_GET, .pattern = "/api/v1/customers/{id}/subscriptions",
 	  .auth = BW_AUTH_TENANT, .handler = subscriptions_of_customer },
@@ -558,6 +841,9 @@ static const struct bw_route subscription_routes[] = {
 	  .handler = subscriptions_create },
 	{ .method = BW_GET, .pattern = "/api/v1/subscriptions/{id}",
 	  .auth = BW_AUTH_TENANT, .handler = subscriptions_get },
+	{ .method = BW_POST, .pattern = "/api/v1/subscriptions/{id}/cancel",
+	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
+	  .handler = subscriptions_cancel },
 };
 
 BW_ROUTE_TABLE(bw_api_subscriptions, subscription_routes);

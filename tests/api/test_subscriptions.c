@@ -1,7 +1,9 @@
 /*
  * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
- * "Collection and dunning"): create on a test clock, trials, the first
- * invoice and its payment, declines and dunning, validation, lists.
+ * "Collection and dunning", "Ending, pausing, resuming"): create on a test
+ * clock, trials, the first invoice and its payment, declines and dunning,
+ * validation, lists, cancel (now, prorated, at the period end) and the
+ * customer DELETE that cancels.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,6 +706,420 @@ START_TEST(subs_period_billed_once)
 }
 END_TEST
 
+/* Advances CLOCK to the RFC 3339 time TO. */
+static void
+clock_to(const char *auth, const char *clock, const char *to)
+{
+	struct resp	*r;
+	char		 path[200], body[128];
+
+	snprintf(path, sizeof(path), "/api/v1/test_clocks/%s/advance", clock);
+	snprintf(body, sizeof(body), "{\"frozen_time\":\"%s\"}", to);
+	r = api_post(path, auth, body, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+}
+
+/* DELETE /customers/CUS (caller frees). */
+static struct resp *
+cus_delete(const char *auth, const char *cus)
+{
+	char	path[200];
+
+	snprintf(path, sizeof(path), "/api/v1/customers/%s", cus);
+	return api_delete(path, auth, NULL);
+}
+
+/* POST /subscriptions/SUB/cancel with BODY. */
+static struct resp *
+sub_cancel(const char *auth, const char *sub, const char *body)
+{
+	char	path[200];
+
+	snprintf(path, sizeof(path), SUBS "/%s/cancel", sub);
+	return api_post(path, auth, body, NULL);
+}
+
+/* The customer's balance. */
+static long long
+cus_balance(const char *auth, const char *cus)
+{
+	struct resp	*r;
+	long long	 b;
+
+	r = get_path(auth, "/api/v1/customers/%s", cus);
+	assert_status(r, 200);
+	b = jint(r->json, "balance");
+	resp_free(r);
+	return b;
+}
+
+/* GET /invoices?subscription_id=SUB (caller frees). */
+static struct resp *
+sub_invoices(const char *auth, const char *sub)
+{
+	return get_path(auth, "/api/v1/invoices?subscription_id=%s&limit=100",
+	    sub);
+}
+
+/*
+ * Cancel now with prorate, on a clock: [Jan 31, Feb 29) is 2,505,600 s,
+ * Feb 15 leaves 1,209,600 s: -round(3000 × 1209600 / 2505600) =
+ * -round(1448.27...) = -1448, a final invoice paid by the credit, which
+ * becomes customer balance.
+ */
+START_TEST(subs_cancel_prorate)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	json_t		*o, *e, *v, *fin = NULL;
+	char		*clock, *cus, *plan, *sub, *first;
+	size_t		 i;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	r = sub_post(t.sk_test, cus, plan, "");
+	assert_status(r, 201);
+	assert_jstr(r->json, "status", "active");
+	sub = strdup(jstr(r->json, "id"));
+	first = strdup(jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-15T00:00:00Z");
+
+	r = sub_cancel(t.sk_test, sub, "{\"prorate\":true}");
+	assert_status(r, 200);
+	o = r->json;
+	assert_jstr(o, "id", sub);
+	assert_jstr(o, "status", "canceled");
+	assert_jstr(o, "canceled_at", "2028-02-15T00:00:00Z");
+	ck_assert(json_is_false(jget(o, "cancel_at_period_end")));
+	assert_jstr(o, "current_period_start", CLOCK_TIME);
+	assert_jstr(o, "current_period_end", "2028-02-29T00:00:00Z");
+	ck_assert(strcmp(jstr(o, "latest_invoice_id"), first) != 0);
+	resp_free(r);
+
+	r = sub_invoices(t.sk_test, sub);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 2);
+	json_array_foreach(json_object_get(r->json, "data"), i, v)
+		if (strcmp(jstr(v, "id"), first) != 0)
+			fin = json_incref(v);
+	resp_free(r);
+	ck_assert_ptr_nonnull(fin);
+	/* billing_reason "subscription_cancel" is not in the object. */
+	assert_jstr(fin, "subscription_id", sub);
+	assert_jstr(fin, "status", "paid");
+	ck_assert_int_eq(jint(fin, "subtotal"), -1448);
+	ck_assert_int_eq(jint(fin, "total"), -1448);
+	ck_assert_int_eq(jint(fin, "amount_due"), 0);
+	ck_assert_int_eq(jint(fin, "amount_paid"), 0);
+	ck_assert_int_eq(jint(fin, "attempt_count"), 0);
+	ck_assert_int_eq(jint(fin, "starting_balance"), 0);
+	ck_assert_int_eq(jint(fin, "ending_balance"), -1448);
+	ck_assert(is_null(fin, "next_payment_attempt"));
+	ck_assert_int_eq(json_array_size(jget(fin, "lines")), 1);
+	assert_jstr(fin, "lines.0.kind", "proration");
+	ck_assert_int_eq(jint(fin, "lines.0.amount"), -1448);
+	ck_assert_int_eq(jint(fin, "lines.0.unit_amount"), 3000);
+	ck_assert_int_eq(jint(fin, "lines.0.quantity"), 1);
+	assert_jstr(fin, "lines.0.period_start", "2028-02-15T00:00:00Z");
+	assert_jstr(fin, "lines.0.period_end", "2028-02-29T00:00:00Z");
+	assert_jstr(fin, "lines.0.description",
+	    "Unused time on Pro \xc3\x97 1");
+	json_decref(fin);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), -1448);
+
+	e = event_for(t.sk_test, "subscription.canceled", sub);
+	ck_assert_ptr_nonnull(e);
+	assert_jstr(e, "data.object.status", "canceled");
+	json_decref(e);
+
+	/* Twice: 409. */
+	r = sub_cancel(t.sk_test, sub, "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+	r = sub_cancel(t.sk_test, sub, "{\"at_period_end\":true}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	free(first);
+	tenant_free(&t);
+}
+END_TEST
+
+/*
+ * Half-up on the exact value: 3 × 1 at half of [Jan 31, Feb 29) (Feb 14
+ * 12:00) is 1.5, a credit of -2 (never round(-1.5) = -1).
+ */
+START_TEST(subs_cancel_prorate_half)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	char		*clock, *cus, *plan, *sub;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3,\"interval\":\"month\"");
+	sub = sub_new(t.sk_test, cus, plan, "");
+	clock_to(t.sk_test, clock, "2028-02-14T12:00:00Z");
+	r = sub_cancel(t.sk_test, sub, "{\"prorate\":true}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "canceled_at", "2028-02-14T12:00:00Z");
+	resp_free(r);
+	r = get_path(t.sk_test, "/api/v1/invoices?subscription_id=%s&"
+	    "limit=1", sub);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 1);
+	assert_jstr(r->json, "data.0.lines.0.kind", "proration");
+	ck_assert_int_eq(jint(r->json, "data.0.total"), -2);
+	ck_assert_int_eq(jint(r->json, "data.0.lines.0.amount"), -2);
+	resp_free(r);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), -2);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	tenant_free(&t);
+}
+END_TEST
+
+/* Without prorate, or during a trial: no final invoice, balance as was. */
+START_TEST(subs_cancel_no_invoice)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	char		*clock, *cus, *plan, *sub, *first, *trial;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	r = sub_post(t.sk_test, cus, plan, "");
+	assert_status(r, 201);
+	sub = strdup(jstr(r->json, "id"));
+	first = strdup(jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-15T00:00:00Z");
+
+	/* No body at all is an empty object: cancel now, no prorate. */
+	r = sub_cancel(t.sk_test, sub, NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	assert_jstr(r->json, "canceled_at", "2028-02-15T00:00:00Z");
+	assert_jstr(r->json, "latest_invoice_id", first);
+	resp_free(r);
+	r = sub_invoices(t.sk_test, sub);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 1);
+	assert_jstr(r->json, "data.0.id", first);
+	resp_free(r);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), 0);
+
+	/* A trial: nothing was billed, nothing to credit. */
+	trial = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
+	clock_to(t.sk_test, clock, "2028-02-20T00:00:00Z");
+	r = sub_cancel(t.sk_test, trial, "{\"prorate\":true}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	assert_jstr(r->json, "canceled_at", "2028-02-20T00:00:00Z");
+	ck_assert(is_null(r->json, "latest_invoice_id"));
+	resp_free(r);
+	r = sub_invoices(t.sk_test, trial);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 0);
+	resp_free(r);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), 0);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	free(first);
+	free(trial);
+	tenant_free(&t);
+}
+END_TEST
+
+/* at_period_end: only the flag; subscription.updated; validation, 404s. */
+START_TEST(subs_cancel_at_period_end)
+{
+	struct tenant	 t, o;
+	struct resp	*r;
+	json_t		*e;
+	char		*cus, *plan, *sub;
+
+	tenant_register(&t, NULL);
+	tenant_register(&o, NULL);
+	cus = customer_new(t.sk_test, "pm_card_visa", NULL);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	sub = sub_new(t.sk_test, cus, plan, "");
+
+	r = sub_cancel(t.sk_test, sub, "{\"at_period_end\":true,\"x\":1}");
+	assert_error(r, 400, "invalid_request_error", NULL, NULL);
+	resp_free(r);
+	r = sub_cancel(t.sk_test, sub, "{\"prorate\":\"yes\"}");
+	assert_error(r, 400, "invalid_request_error", NULL, "prorate");
+	resp_free(r);
+	r = sub_cancel(o.sk_test, sub, "{}");
+	assert_status(r, 404);
+	resp_free(r);
+	r = sub_cancel(t.sk_live, sub, "{}");
+	assert_status(r, 404);
+	resp_free(r);
+	r = sub_cancel(t.sk_test, "sub_nope", "{}");
+	assert_status(r, 404);
+	resp_free(r);
+
+	r = sub_cancel(t.sk_test, sub, "{\"at_period_end\":true}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "active");
+	ck_assert(json_is_true(jget(r->json, "cancel_at_period_end")));
+	ck_assert(is_null(r->json, "canceled_at"));
+	resp_free(r);
+	r = get_path(t.sk_test, SUBS "/%s", sub);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "active");
+	ck_assert(json_is_true(jget(r->json, "cancel_at_period_end")));
+	resp_free(r);
+	e = event_for(t.sk_test, "subscription.updated", sub);
+	ck_assert_ptr_nonnull(e);
+	ck_assert(json_is_true(jget(e, "data.object.cancel_at_period_end")));
+	ck_assert(json_is_false(jget(e,
+	    "data.previous_attributes.cancel_at_period_end")));
+	json_decref(e);
+	ck_assert_ptr_null(event_for(t.sk_test, "subscription.canceled",
+	    sub));
+
+	/* A waiting cancel can still be made immediate. */
+	r = sub_cancel(t.sk_test, sub, "{\"at_period_end\":false}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	ck_assert(json_is_false(jget(r->json, "cancel_at_period_end")));
+	ck_assert_ptr_nonnull(jstr(r->json, "canceled_at"));
+	resp_free(r);
+	r = sub_cancel(t.sk_test, sub, "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	free(cus);
+	free(plan);
+	free(sub);
+	tenant_free(&t);
+	tenant_free(&o);
+}
+END_TEST
+
+/* A past_due subscription's open invoice leaves dunning when canceled. */
+START_TEST(subs_cancel_stops_dunning)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	char		*clock, *cus, *plan, *sub, *inv;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	r = sub_post(t.sk_test, cus, plan, "");
+	assert_status(r, 201);
+	assert_jstr(r->json, "status", "past_due");
+	sub = strdup(jstr(r->json, "id"));
+	inv = strdup(jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	r = get_path(t.sk_test, "/api/v1/invoices/%s", inv);
+	assert_status(r, 200);
+	ck_assert_ptr_nonnull(jstr(r->json, "next_payment_attempt"));
+	resp_free(r);
+
+	r = sub_cancel(t.sk_test, sub, "{}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	resp_free(r);
+	r = get_path(t.sk_test, "/api/v1/invoices/%s", inv);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "open");
+	ck_assert(is_null(r->json, "next_payment_attempt"));
+	resp_free(r);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	free(inv);
+	tenant_free(&t);
+}
+END_TEST
+
+/* DELETE /customers/{id} cancels its subscriptions now, without prorate. */
+START_TEST(subs_customer_delete_cancels)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	json_t		*e;
+	char		*clock, *cus, *plan, *a, *b, *c;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	a = sub_new(t.sk_test, cus, plan, "");
+	b = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":7");
+	c = sub_new(t.sk_test, cus, plan, "");
+	r = sub_cancel(t.sk_test, c, "{}");
+	assert_status(r, 200);
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-15T00:00:00Z");
+
+	r = cus_delete(t.sk_test, cus);
+	assert_status(r, 200);
+	resp_free(r);
+	r = get_path(t.sk_test, SUBS "/%s", a);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	assert_jstr(r->json, "canceled_at", "2028-02-15T00:00:00Z");
+	resp_free(r);
+	r = get_path(t.sk_test, SUBS "/%s", b);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	resp_free(r);
+	/* The one canceled before keeps its canceled_at. */
+	r = get_path(t.sk_test, SUBS "/%s", c);
+	assert_status(r, 200);
+	assert_jstr(r->json, "canceled_at", CLOCK_TIME);
+	resp_free(r);
+	e = event_for(t.sk_test, "subscription.canceled", a);
+	ck_assert_ptr_nonnull(e);
+	json_decref(e);
+	e = event_for(t.sk_test, "subscription.canceled", b);
+	ck_assert_ptr_nonnull(e);
+	json_decref(e);
+	/* No prorate: no final invoice, no balance. */
+	r = sub_invoices(t.sk_test, a);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 1);
+	resp_free(r);
+	r = cus_delete(t.sk_test, cus);
+	assert_status(r, 404);
+	resp_free(r);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(a);
+	free(b);
+	free(c);
+	tenant_free(&t);
+}
+END_TEST
+
 Suite *
 suite_subscriptions(void)
 {
@@ -720,6 +1136,12 @@ suite_subscriptions(void)
 	tcase_add_test(tc, subs_list_filters);
 	tcase_add_test(tc, subs_isolation);
 	tcase_add_test(tc, subs_period_billed_once);
+	tcase_add_test(tc, subs_cancel_prorate);
+	tcase_add_test(tc, subs_cancel_prorate_half);
+	tcase_add_test(tc, subs_cancel_no_invoice);
+	tcase_add_test(tc, subs_cancel_at_period_end);
+	tcase_add_test(tc, subs_cancel_stops_dunning);
+	tcase_add_test(tc, subs_customer_delete_cancels);
 	suite_add_tcase(s, tc);
 	return s;
 }
