@@ -32,6 +32,15 @@ extern const struct bw_route_table	bw_api_subscriptions;
 struct pg_result;
 json_t	*bw_event_json(const struct pg_result *, int row);
 
+/* The customers columns bw_customer_json() reads. */
+#define BW_CUSTOMER_COLUMNS \
+	"id, livemode, email, name, external_id, description, phone, " \
+	"metadata::text AS metadata, payment_method, test_clock_id, balance, " \
+	"deleted, floor(extract(epoch FROM created))::bigint AS created"
+
+/* A customers row (BW_CUSTOMER_COLUMNS) as the contract's customer object. */
+json_t	*bw_customer_json(const struct pg_result *, int row);
+
 /* Writes an audit log row in the request's transaction. */
 int	bw_audit(struct bw_req *, const char *action, const char *target,
 	    json_t *details /* stolen, may be NULL */);

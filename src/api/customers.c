@@ -14,17 +14,12 @@
 #include "db/db.h"
 #include "plugin/plugin.h"
 
-#define CUSTOMER_COLUMNS \
-	"id, livemode, email, name, external_id, description, phone, " \
-	"metadata::text AS metadata, payment_method, test_clock_id, balance, " \
-	"deleted, floor(extract(epoch FROM created))::bigint AS created"
-
 #define SQL_CUSTOMER_GET \
-	"SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1"
+	"SELECT " BW_CUSTOMER_COLUMNS " FROM customers WHERE id = $1"
 
 /* Deleted customers stay as rows (events and invoices point at them). */
 #define SQL_CUSTOMERS_LIST(order) \
-	"SELECT " CUSTOMER_COLUMNS " FROM customers WHERE NOT deleted AND " \
+	"SELECT " BW_CUSTOMER_COLUMNS " FROM customers WHERE NOT deleted AND " \
 	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
 	"AND ($4::text IS NULL OR lower(email) = lower($4)) " \
 	"AND ($5::text IS NULL OR external_id = $5) " \
@@ -35,7 +30,7 @@
 	"external_id, description, phone, payment_method, metadata, " \
 	"test_clock_id) VALUES (current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, $5, $6, " \
-	"$7, $8::jsonb, $9) RETURNING " CUSTOMER_COLUMNS
+	"$7, $8::jsonb, $9) RETURNING " BW_CUSTOMER_COLUMNS
 
 /*
  * The clock a new customer lives on; KEY SHARE holds off a concurrent
@@ -47,7 +42,7 @@
 #define SQL_CUSTOMER_UPDATE \
 	"UPDATE customers SET email = $2, name = $3, external_id = $4, " \
 	"description = $5, phone = $6, payment_method = $7, " \
-	"metadata = $8::jsonb WHERE id = $1 RETURNING " CUSTOMER_COLUMNS
+	"metadata = $8::jsonb WHERE id = $1 RETURNING " BW_CUSTOMER_COLUMNS
 
 /*
  * The customer's subscriptions still running, locked (subscription before
@@ -59,7 +54,7 @@
 
 #define SQL_CUSTOMER_DELETE \
 	"UPDATE customers SET deleted = true WHERE id = $1 AND NOT deleted " \
-	"RETURNING " CUSTOMER_COLUMNS
+	"RETURNING " BW_CUSTOMER_COLUMNS
 
 /*
  * The optional strings, in the order of their SQL parameters ($3..$7):
@@ -100,9 +95,9 @@ customer_str(const PGresult *res, int row, const char *col)
 	return json_string(bw_db_val(res, row, col));
 }
 
-/* A customers row (CUSTOMER_COLUMNS) as the contract's customer object. */
-static json_t *
-customer_json(const PGresult *res, int row)
+/* A customers row (BW_CUSTOMER_COLUMNS) as the contract's customer object. */
+json_t *
+bw_customer_json(const PGresult *res, int row)
 {
 	char	 created[32];
 	json_t	*meta;
@@ -320,7 +315,7 @@ customers_create(struct bw_req *req)
 	free(meta_s);
 	if (res == NULL)
 		return customer_db_failure(req);
-	c = customer_json(res, 0);
+	c = bw_customer_json(res, 0);
 	PQclear(res);
 	if (bw_event_emit_json(req, "customer.created", json_pack("{s:O}",
 	    "object", c)) != BW_OK) {
@@ -354,7 +349,7 @@ customers_list(struct bw_req *req)
 		return BW_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, customer_json(res, i));
+		json_array_append_new(items, bw_customer_json(res, i));
 	PQclear(res);
 	return bw_page_respond(req, &page, items, "/api/v1/customers");
 }
@@ -375,7 +370,7 @@ customers_get(struct bw_req *req)
 	if (strcmp(bw_db_val(res, 0, "deleted"), "t") == 0)
 		c = customer_deleted_json(p[0]);
 	else
-		c = customer_json(res, 0);
+		c = bw_customer_json(res, 0);
 	PQclear(res);
 	return bw_req_json(req, 200, c);
 }
@@ -460,13 +455,13 @@ customers_update(struct bw_req *req)
 	p[7] = meta_s;
 	res = bw_db_query(req->db, SQL_CUSTOMER_UPDATE, 8, p);
 	free(meta_s);
-	old = customer_json(cur, 0);
+	old = bw_customer_json(cur, 0);
 	PQclear(cur);
 	if (res == NULL) {
 		json_decref(old);
 		return customer_db_failure(req);
 	}
-	c = customer_json(res, 0);
+	c = bw_customer_json(res, 0);
 	PQclear(res);
 
 	prev = customer_changes(old, c);
@@ -525,7 +520,7 @@ customers_delete(struct bw_req *req)
 		PQclear(res);
 		return bw_err_not_found(req, "customer");
 	}
-	c = customer_json(res, 0);
+	c = bw_customer_json(res, 0);
 	PQclear(res);
 	if (bw_event_emit_json(req, "customer.deleted", json_pack("{s:o}",
 	    "object", c)) != BW_OK)

@@ -28,12 +28,15 @@
 #define SQL_PAYMENT_GET \
 	"SELECT " BW_PAYMENT_COLUMNS " FROM payments WHERE id = $1"
 
+/* A refund's currency is its payment's. */
 #define SQL_REFUND_INSERT \
 	"INSERT INTO refunds (tenant_id, livemode, id, payment_id, amount, " \
 	"reason) VALUES (current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3::bigint, $4) " \
 	"RETURNING id, livemode, payment_id, amount, status, reason, " \
-	"floor(extract(epoch FROM created))::bigint AS created"
+	"floor(extract(epoch FROM created))::bigint AS created, " \
+	"(SELECT p.currency FROM payments p WHERE " \
+	"p.id = refunds.payment_id) AS currency"
 
 #define SQL_PAYMENT_REFUNDED \
 	"UPDATE payments SET amount_refunded = amount_refunded + $2::bigint, " \
@@ -44,6 +47,8 @@
 static const char *const payment_statuses[] = { "pending", "succeeded",
     "failed", "refunded", "partially_refunded", NULL };
 
+/* API.md "Conventions": amount_decimal in the payment's currency. */
+/* A refunds row (SQL_REFUND_INSERT's RETURNING) as the contract has it. */
 static json_t *
 refund_json(const PGresult *res, int row)
 {
@@ -51,11 +56,13 @@ refund_json(const PGresult *res, int row)
 
 	bw_time_rfc3339(bw_db_int(res, row, "created"), created,
 	    sizeof(created));
-	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:s, s:b}",
+	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:s, s:o, s:s, s:b}",
 	    "object", "refund",
 	    "id", bw_db_val(res, row, "id"),
 	    "payment_id", bw_db_val(res, row, "payment_id"),
 	    "amount", (json_int_t)bw_db_int(res, row, "amount"),
+	    "amount_decimal", bw_amount_decimal_json(bw_db_int(res, row,
+	    "amount"), bw_db_val(res, row, "currency")),
 	    "status", bw_db_val(res, row, "status"),
 	    "reason", bw_db_isnull(res, row, "reason") ? json_null() :
 	    json_string(bw_db_val(res, row, "reason")),

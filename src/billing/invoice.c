@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "billing/invoice.h"
 #include "billing/money.h"
 #include "db/db.h"
@@ -31,8 +32,9 @@
 	SQL_EPOCH("i.created") " AS created, " \
 	"(SELECT coalesce(json_agg(json_build_object('id', l.id, 'kind', " \
 	"l.kind, 'description', l.description, 'amount', l.amount, " \
-	"'unit_amount', l.unit_amount, 'unit_amount_decimal', " \
-	"l.unit_amount_decimal, 'quantity', l.quantity, 'period_start', " \
+	"'amount_decimal', NULL::text, 'unit_amount', l.unit_amount, " \
+	"'unit_amount_decimal', l.unit_amount_decimal, 'quantity', " \
+	"l.quantity, 'period_start', " \
 	SQL_EPOCH("l.period_start") ", 'period_end', " \
 	SQL_EPOCH("l.period_end") ") ORDER BY l.position), '[]') " \
 	"FROM invoice_lines l WHERE l.invoice_id = i.id)::text AS lines"
@@ -61,8 +63,10 @@
 #define SQL_CUSTOMER_LOCK \
 	"SELECT balance FROM customers WHERE id = $1 FOR UPDATE"
 
+/* The customer as it is after, for its customer.updated event. */
 #define SQL_CUSTOMER_BALANCE \
-	"UPDATE customers SET balance = $2::bigint WHERE id = $1"
+	"UPDATE customers SET balance = $2::bigint WHERE id = $1 " \
+	"RETURNING " BW_CUSTOMER_COLUMNS
 
 /* Invoice numbers (BILLING.md): the tenant's slug, '-', 4+ digits. */
 #define SQL_NUMBER_NEXT \
@@ -143,12 +147,26 @@ invoice_line_time(json_t *v)
 	return json_string(buf);
 }
 
+/* API.md "Conventions": responses carry amount_decimal beside amount. */
+json_t *
+bw_amount_decimal_json(long long amount, const char *currency)
+{
+	char	up[4], buf[48];
+	int	exp;
+
+	if (bw_money_currency(currency, up, &exp) != BW_OK)
+		return json_null();
+	bw_money_format_decimal(amount, exp, buf, sizeof(buf));
+	return json_string(buf);
+}
+
 /*
- * The lines as the contract has them: timestamps in RFC 3339, and
- * unit_amount_decimal only on the usage lines priced with it.
+ * The lines as the contract has them: timestamps in RFC 3339,
+ * amount_decimal in the invoice's CURRENCY, and unit_amount_decimal only
+ * on the usage lines priced with it.
  */
 static json_t *
-invoice_lines(const char *s)
+invoice_lines(const char *s, const char *currency)
 {
 	json_t	*lines, *l;
 	size_t	 i;
@@ -158,6 +176,9 @@ invoice_lines(const char *s)
 		return json_array();
 	}
 	json_array_foreach(lines, i, l) {
+		json_object_set_new(l, "amount_decimal", bw_amount_decimal_json(
+		    json_integer_value(json_object_get(l, "amount")),
+		    currency));
 		json_object_set_new(l, "period_start",
 		    invoice_line_time(json_object_get(l, "period_start")));
 		json_object_set_new(l, "period_end",
@@ -189,7 +210,8 @@ invoice_json(const PGresult *res, int row)
 	    "subscription_id", invoice_str(res, row, "subscription_id"),
 	    "status", bw_db_val(res, row, "status"),
 	    "currency", bw_db_val(res, row, "currency"),
-	    "lines", invoice_lines(bw_db_val(res, row, "lines")),
+	    "lines", invoice_lines(bw_db_val(res, row, "lines"),
+	    bw_db_val(res, row, "currency")),
 	    "subtotal", (json_int_t)bw_db_int(res, row, "subtotal"),
 	    "total", (json_int_t)bw_db_int(res, row, "total"),
 	    "starting_balance", (json_int_t)bw_db_int(res, row,
@@ -207,19 +229,6 @@ invoice_json(const PGresult *res, int row)
 	    "metadata", meta);
 }
 
-/* API.md "Conventions": responses carry amount_decimal beside amount. */
-static json_t *
-amount_decimal(long long amount, const char *currency)
-{
-	char	up[4], buf[48];
-	int	exp;
-
-	if (bw_money_currency(currency, up, &exp) != BW_OK)
-		return json_null();
-	bw_money_format_decimal(amount, exp, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 json_t *
 bw_payment_json(const PGresult *res, int row)
 {
@@ -233,7 +242,8 @@ bw_payment_json(const PGresult *res, int row)
 	    "subscription_id", invoice_str(res, row, "subscription_id"),
 	    "customer_id", bw_db_val(res, row, "customer_id"),
 	    "amount", (json_int_t)bw_db_int(res, row, "amount"),
-	    "amount_decimal", amount_decimal(bw_db_int(res, row, "amount"),
+	    "amount_decimal", bw_amount_decimal_json(bw_db_int(res, row,
+	    "amount"),
 	    bw_db_val(res, row, "currency")),
 	    "currency", bw_db_val(res, row, "currency"),
 	    "status", bw_db_val(res, row, "status"),
@@ -341,6 +351,7 @@ bw_invoice_finalize(struct bw_req *req, const char *id, json_t **out)
 	char		 start_s[24], end_s[24], due_s[24], *number;
 	int64_t		 total, balance, due, ending, used;
 	PGresult	*res;
+	json_t		*cus;
 
 	if (out != NULL)
 		*out = NULL;
@@ -389,7 +400,19 @@ bw_invoice_finalize(struct bw_req *req, const char *id, json_t **out)
 		snprintf(end_s, sizeof(end_s), "%lld", (long long)ending);
 		p[0] = p[1];
 		p[1] = end_s;
-		if (invoice_exec(req, SQL_CUSTOMER_BALANCE, 2, p) != BW_OK)
+		if ((res = bw_db_query(req->db, SQL_CUSTOMER_BALANCE, 2, p)) ==
+		    NULL)
+			return BW_ERROR;
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			return BW_ERROR;
+		}
+		cus = bw_customer_json(res, 0);
+		PQclear(res);
+		/* BILLING.md "Customer balance": the change is an update. */
+		if (bw_event_emit_json(req, "customer.updated", json_pack(
+		    "{s:o, s:{s:I}}", "object", cus, "previous_attributes",
+		    "balance", (json_int_t)balance)) != BW_OK)
 			return BW_ERROR;
 	}
 

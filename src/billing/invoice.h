@@ -88,4 +88,10 @@ int	bw_invoice_simulate(const char *pm, int livemode, const char **code,
 /* Writes event TYPE with {"object": OBJ} as data; OBJ is borrowed. */
 int	bw_invoice_emit(struct bw_req *, const char *type, json_t *obj);
 
+/*
+ * API.md "Conventions": the amount_decimal beside an amount, formatted with
+ * CURRENCY's exponent ("-14.48", "500"); JSON null for an unknown currency.
+ */
+json_t	*bw_amount_decimal_json(long long amount, const char *currency);
+
 #endif

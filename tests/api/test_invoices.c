@@ -404,6 +404,46 @@ START_TEST(invoices_create_validation)
 }
 END_TEST
 
+/* API.md "Conventions": lines carry amount_decimal in the currency. */
+START_TEST(invoices_line_amount_decimal)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	char		*cus, *id, body[512];
+
+	tenant_register(&t, NULL);
+	cus = customer_new(t.sk_test, NULL);
+	snprintf(body, sizeof(body), "{\"customer_id\":\"%s\","
+	    "\"currency\":\"usd\",\"lines\":["
+	    "{\"description\":\"Work\",\"amount\":5000},"
+	    "{\"description\":\"Goodwill\",\"amount\":-500}]}", cus);
+	r = api_post(INVOICES, t.sk_test, body, NULL);
+	assert_status(r, 201);
+	assert_jstr(r->json, "lines.0.amount_decimal", "50.00");
+	assert_jstr(r->json, "lines.1.kind", "adjustment");
+	assert_jstr(r->json, "lines.1.amount_decimal", "-5.00");
+	id = strdup(jstr(r->json, "id"));
+	resp_free(r);
+	r = get_path(t.sk_test, INVOICES "/%s", id);
+	assert_status(r, 200);
+	assert_jstr(r->json, "lines.0.amount_decimal", "50.00");
+	assert_jstr(r->json, "lines.1.amount_decimal", "-5.00");
+	resp_free(r);
+	free(id);
+
+	snprintf(body, sizeof(body), "{\"customer_id\":\"%s\","
+	    "\"currency\":\"jpy\",\"lines\":["
+	    "{\"description\":\"Work\",\"amount\":500}]}", cus);
+	r = api_post(INVOICES, t.sk_test, body, NULL);
+	assert_status(r, 201);
+	assert_jstr(r->json, "currency", "JPY");
+	assert_jstr(r->json, "lines.0.amount_decimal", "500");
+	resp_free(r);
+	free(cus);
+	tenant_free(&t);
+}
+END_TEST
+
 START_TEST(invoices_finalize_balance)
 {
 	struct tenant	 t;
@@ -454,6 +494,12 @@ START_TEST(invoices_finalize_balance)
 	r = get_path(t.sk_test, "/api/v1/customers/%s", cus);
 	ck_assert_int_eq(jint(r->json, "balance"), -500);
 	resp_free(r);
+	/* BILLING.md "Customer balance": the change is customer.updated. */
+	e = event_for(t.sk_test, "customer.updated", cus);
+	ck_assert_msg(e != NULL, "no customer.updated event");
+	ck_assert_int_eq(jint(e, "data.previous_attributes.balance"), 0);
+	ck_assert_int_eq(jint(e, "data.object.balance"), -500);
+	json_decref(e);
 
 	/* T > 0 with credit: the credit is used first. */
 	c = draft_new(t.sk_test, cus, 1200);
@@ -823,6 +869,7 @@ START_TEST(payments_refunds)
 	ck_assert(strncmp(jstr(r->json, "id"), "re_", 3) == 0);
 	assert_jstr(r->json, "payment_id", pay);
 	ck_assert_int_eq(jint(r->json, "amount"), 1000);
+	assert_jstr(r->json, "amount_decimal", "10.00");
 	assert_jstr(r->json, "status", "succeeded");
 	assert_jstr(r->json, "reason", "requested_by_customer");
 	ck_assert(json_is_false(json_object_get(r->json, "livemode")));
@@ -850,6 +897,7 @@ START_TEST(payments_refunds)
 	r = api_post(path, t.sk_test, "{}", NULL);
 	assert_status(r, 201);
 	ck_assert_int_eq(jint(r->json, "amount"), 1999);
+	assert_jstr(r->json, "amount_decimal", "19.99");
 	ck_assert(is_null(r->json, "reason"));
 	resp_free(r);
 	r = get_path(t.sk_test, PAYMENTS "/%s", pay);
@@ -1010,6 +1058,7 @@ suite_invoices(void)
 	tcase_add_test(tc, invoices_listed_per_customer);
 	tcase_add_test(tc, invoices_create_plan);
 	tcase_add_test(tc, invoices_create_validation);
+	tcase_add_test(tc, invoices_line_amount_decimal);
 	tcase_add_test(tc, invoices_finalize_balance);
 	tcase_add_test(tc, invoices_numbers_concurrent);
 	tcase_add_test(tc, invoices_pay_fees);
