@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -162,8 +163,23 @@ START_TEST(analytics_filters)
 	a = strdup(jstr(r->json, "id"));
 	snprintf(first, sizeof(first), "%s", jstr(r->json, "created"));
 	resp_free(r);
-	/* The next ones land in a later second. */
-	usleep(1100 * 1000);
+	/*
+	 * The next ones must land in a later second: wait (bounded) until the
+	 * clock, which the server shares, has passed the first one's second.
+	 */
+	{
+		struct tm	tm;
+		time_t		first_t;
+		int		n;
+
+		memset(&tm, 0, sizeof(tm));
+		ck_assert_ptr_nonnull(strptime(first, "%Y-%m-%dT%H:%M:%SZ",
+		    &tm));
+		first_t = timegm(&tm);
+		for (n = 0; n < 300 && time(NULL) <= first_t; n++)
+			usleep(10 * 1000);
+		ck_assert(time(NULL) > first_t);
+	}
 	r = api_post(EVENTS, t.sk_test, "{\"event_name\":\"view\","
 	    "\"user_id\":\"alice\"}", NULL);
 	assert_status(r, 201);
