@@ -2,8 +2,9 @@
  * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
  * "Collection and dunning", "Ending, pausing, resuming"): create (trial, or
  * the first invoice collected at once), list with filters, get, a
- * customer's subscriptions, and cancel (now, with an optional final
- * invoice, or at the period end).
+ * customer's subscriptions, cancel (now, with an optional final invoice,
+ * or at the period end), pause (the unused time becomes a pending item)
+ * and resume (a new period, invoiced at once with the pending items).
  * Runs on task threads inside the tenant transaction (RLS confines rows).
  */
 #include <stdio.h>
@@ -85,15 +86,38 @@
 	"period_start, period_end) VALUES " \
 	"(current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
-	"$5::bigint, $5::bigint, 'subscription_create', " \
-	"to_timestamp($6::bigint), to_timestamp($7::bigint))"
+	"$5::bigint, $5::bigint, $6, to_timestamp($7::bigint), " \
+	"to_timestamp($8::bigint))"
 
 #define SQL_SUB_LINE_INSERT \
 	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
 	"position, kind, description, amount, unit_amount, quantity, " \
 	"period_start, period_end) VALUES " \
 	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, 0, 'plan', $3, " \
+	"current_setting('app.livemode')::boolean, $1, $2, $3::int, $4, " \
+	"$5, $6::bigint, $7::bigint, $8::bigint, to_timestamp($9::bigint), " \
+	"to_timestamp($10::bigint))"
+
+/*
+ * Pending items (BILLING.md "Changes mid-period"): the unbilled ones of a
+ * subscription, oldest first, locked until an invoice bills them.
+ */
+#define SQL_SUB_PENDING_UNBILLED \
+	"SELECT id, kind, description, amount, unit_amount, quantity, " \
+	SQL_EPOCH("period_start") " AS period_start, " \
+	SQL_EPOCH("period_end") " AS period_end FROM " \
+	"subscription_pending_items WHERE subscription_id = $1 AND " \
+	"invoice_id IS NULL ORDER BY created, id FOR UPDATE"
+
+#define SQL_SUB_PENDING_BILLED \
+	"UPDATE subscription_pending_items SET invoice_id = $2 WHERE id = $1"
+
+#define SQL_SUB_PENDING_INSERT \
+	"INSERT INTO subscription_pending_items (tenant_id, livemode, id, " \
+	"subscription_id, kind, description, amount, unit_amount, quantity, " \
+	"period_start, period_end) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, 'proration', $3, " \
 	"$4::bigint, $5::bigint, $6::bigint, to_timestamp($7::bigint), " \
 	"to_timestamp($8::bigint))"
 
@@ -116,7 +140,8 @@
 	"SELECT s.status, s.customer_id, s.quantity, s.cancel_at_period_end, " \
 	SQL_EPOCH("s.current_period_start") " AS period_start, " \
 	SQL_EPOCH("s.current_period_end") " AS period_end, " \
-	"p.name, p.amount, p.currency FROM subscriptions s JOIN plans p ON " \
+	"s.plan_id, p.name, p.amount, p.currency, p.interval, " \
+	"p.interval_count FROM subscriptions s JOIN plans p ON " \
 	"p.tenant_id = s.tenant_id AND p.id = s.plan_id WHERE s.id = $1 " \
 	"FOR UPDATE OF s"
 
@@ -134,23 +159,17 @@
 #define SQL_SUB_AT_PERIOD_END \
 	"UPDATE subscriptions SET cancel_at_period_end = true WHERE id = $1"
 
-#define SQL_SUB_FINAL_INVOICE_INSERT \
-	"INSERT INTO invoices (tenant_id, livemode, id, customer_id, " \
-	"subscription_id, currency, subtotal, total, billing_reason, " \
-	"period_start, period_end) VALUES " \
-	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
-	"$5::bigint, $5::bigint, 'subscription_cancel', " \
-	"to_timestamp($6::bigint), to_timestamp($7::bigint))"
+#define SQL_SUB_PAUSED \
+	"UPDATE subscriptions SET status = 'paused', paused_at = " \
+	"to_timestamp($2::bigint) WHERE id = $1"
 
-#define SQL_SUB_PRORATION_LINE_INSERT \
-	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
-	"position, kind, description, amount, unit_amount, quantity, " \
-	"period_start, period_end) VALUES " \
-	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, 0, 'proration', " \
-	"$3, $4::bigint, $5::bigint, $6::bigint, to_timestamp($7::bigint), " \
-	"to_timestamp($8::bigint))"
+/* A resume at $2: a new period [$2, $3) anchored at $2. */
+#define SQL_SUB_RESUMED \
+	"UPDATE subscriptions SET status = 'active', paused_at = NULL, " \
+	"current_period_start = to_timestamp($2::bigint), " \
+	"current_period_end = to_timestamp($3::bigint), " \
+	"billing_cycle_anchor = to_timestamp($2::bigint), " \
+	"latest_invoice_id = $4 WHERE id = $1"
 
 static const char *const sub_statuses[] = { "trial", "active", "past_due",
     "paused", "canceled", NULL };
@@ -340,20 +359,169 @@ sub_plan(struct bw_req *req, struct sub_new *sn, int has_trial)
 	return BW_OK;
 }
 
+/* One invoice line (SQL_SUB_LINE_INSERT). */
+struct sub_line {
+	const char	*kind;
+	const char	*description;
+	int64_t		 amount;
+	const char	*unit_amount;	/* NULL: none */
+	int64_t		 quantity;
+	int64_t		 start;
+	int64_t		 end;
+};
+
+/* What sub_invoice_create() builds. */
+struct sub_invoice {
+	const char		*id;
+	const char		*customer_id;
+	const char		*sub_id;
+	const char		*currency;
+	const char		*reason;	/* billing_reason */
+	const struct sub_line	*plan;		/* first line, or NULL */
+	PGresult		*items;		/* SQL_SUB_PENDING_UNBILLED */
+	const struct sub_line	*last;		/* last line, or NULL */
+};
+
+/* The unbilled pending items of SUB_ID, locked, in *OUT (caller clears). */
+static int
+sub_pending(struct bw_req *req, const char *sub_id, PGresult **out)
+{
+	const char	*p[1] = { sub_id };
+
+	if ((*out = bw_db_query(req->db, SQL_SUB_PENDING_UNBILLED, 1, p)) ==
+	    NULL)
+		return BW_ERROR;
+	return BW_OK;
+}
+
+/* The pending items' nonzero lines (BILLING.md: 0 is left out). */
+static int
+sub_pending_lines(PGresult *items)
+{
+	int	 i, n = 0;
+
+	for (i = 0; items != NULL && i < PQntuples(items); i++)
+		if (bw_db_int(items, i, "amount") != 0)
+			n++;
+	return n;
+}
+
 /*
- * The first invoice (BILLING.md "Invoices"): one plan line for [start,
- * end), billed in advance, finalized with the balance rules and, when
+ * Draft invoice SI->id of the subscription (BILLING.md "Invoices"): the
+ * plan line, the pending items and the last line, in that order, each
+ * when there is one; subtotal and total their sum, the period spanning
+ * them. The pending items are marked billed by it (those of amount 0 too,
+ * with no line). Emits invoice.created.
+ */
+static int
+sub_invoice_create(struct bw_req *req, const struct sub_invoice *si)
+{
+	const struct sub_line	*l;
+	struct sub_line		 it;
+	const char		*p[10];
+	char			 lid[BW_ID_MAX];
+	json_t			*inv;
+	int64_t			 total = 0, start = 0, end = 0;
+	int			 i, n, nitems, first = 1, pos, rc;
+
+	nitems = si->items != NULL ? PQntuples(si->items) : 0;
+	/* Two passes: the totals first (the invoice row), then the lines. */
+	for (pos = 0; pos < 2; pos++) {
+		n = 0;
+		for (i = -1; i < nitems + 1; i++) {
+			if (i == -1 || i == nitems) {
+				l = i == -1 ? si->plan : si->last;
+				if (l == NULL)
+					continue;
+			} else {
+				if (bw_db_int(si->items, i, "amount") == 0)
+					continue;
+				it.kind = bw_db_val(si->items, i, "kind");
+				it.description = bw_db_val(si->items, i,
+				    "description");
+				it.amount = bw_db_int(si->items, i, "amount");
+				it.unit_amount = bw_db_isnull(si->items, i,
+				    "unit_amount") ? NULL : bw_db_val(
+				    si->items, i, "unit_amount");
+				it.quantity = bw_db_int(si->items, i,
+				    "quantity");
+				it.start = bw_db_int(si->items, i,
+				    "period_start");
+				it.end = bw_db_int(si->items, i, "period_end");
+				l = &it;
+			}
+			if (pos == 0) {
+				if (__builtin_add_overflow(total, l->amount,
+				    &total) || total > BW_MONEY_AMOUNT_MAX ||
+				    total < -BW_MONEY_AMOUNT_MAX)
+					return bw_err_invalid(req, "quantity",
+					    "The invoice total is too large.");
+				if (first || l->start < start)
+					start = l->start;
+				if (first || l->end > end)
+					end = l->end;
+				first = 0;
+				continue;
+			}
+			bw_id_new("il", lid);
+			p[0] = lid;
+			p[1] = si->id;
+			p[2] = sub_int(req, n++);
+			p[3] = l->kind;
+			p[4] = l->description;
+			p[5] = sub_int(req, l->amount);
+			p[6] = l->unit_amount;
+			p[7] = sub_int(req, l->quantity);
+			p[8] = sub_int(req, l->start);
+			p[9] = sub_int(req, l->end);
+			if (sub_exec(req, SQL_SUB_LINE_INSERT, 10, p) != BW_OK)
+				return BW_ERROR;
+		}
+		if (pos == 0) {
+			if (first)
+				return bw_err_internal(req);	/* no line */
+			p[0] = si->id;
+			p[1] = si->customer_id;
+			p[2] = si->sub_id;
+			p[3] = si->currency;
+			p[4] = sub_int(req, total);
+			p[5] = si->reason;
+			p[6] = sub_int(req, start);
+			p[7] = sub_int(req, end);
+			if (sub_exec(req, SQL_SUB_INVOICE_INSERT, 8, p) !=
+			    BW_OK)
+				return BW_ERROR;
+		}
+	}
+	for (i = 0; i < nitems; i++) {
+		p[0] = bw_db_val(si->items, i, "id");
+		p[1] = si->id;
+		if (sub_exec(req, SQL_SUB_PENDING_BILLED, 2, p) != BW_OK)
+			return BW_ERROR;
+	}
+	if (bw_invoice_get(req, si->id, &inv) != BW_OK)
+		return BW_ERROR;
+	rc = bw_invoice_emit(req, "invoice.created", inv);
+	json_decref(inv);
+	return rc;
+}
+
+/*
+ * The first invoice (BILLING.md "Invoices"), and a resume's: one plan line
+ * for [start, end), billed in advance, then the pending items ITEMS (NULL:
+ * none), billing_reason REASON; finalized with the balance rules and, when
  * something is due, collected once. *FAILED is 1 after a declined attempt;
  * dunning then starts: next_payment_attempt is the first retry.
  */
 static int
 sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
     const char *sub_id, const char *inv_id, int64_t start, int64_t end,
-    int *failed)
+    const char *reason, PGresult *items, int *failed)
 {
 	struct bw_invoice_attempt	 at;
-	const char			*p[8];
-	char				 lid[BW_ID_MAX];
+	struct sub_invoice		 si;
+	struct sub_line			 plan;
+	const char			*p[2];
 	json_t				*inv;
 	int64_t				 amount;
 	int				 rc;
@@ -364,34 +532,24 @@ sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
 	    amount > BW_MONEY_AMOUNT_MAX)
 		return bw_err_invalid(req, "quantity", "The invoice total is "
 		    "too large.");
-	p[0] = inv_id;
-	p[1] = sn->customer_id;
-	p[2] = sub_id;
-	p[3] = sn->currency;
-	p[4] = sub_int(req, amount);
-	p[5] = sub_int(req, start);
-	p[6] = sub_int(req, end);
-	if (sub_exec(req, SQL_SUB_INVOICE_INSERT, 7, p) != BW_OK)
-		return BW_ERROR;
-
 	/* The plan line's description: "<plan name> × <quantity>". */
-	bw_id_new("il", lid);
-	p[0] = lid;
-	p[1] = inv_id;
-	p[2] = bw_arena_printf(&req->arena, "%s \xc3\x97 %lld", sn->plan_name,
-	    (long long)sn->quantity);
-	p[3] = sub_int(req, amount);
-	p[4] = sub_int(req, sn->unit_amount);
-	p[5] = sub_int(req, sn->quantity);
-	p[6] = sub_int(req, start);
-	p[7] = sub_int(req, end);
-	if (sub_exec(req, SQL_SUB_LINE_INSERT, 8, p) != BW_OK)
-		return BW_ERROR;
-	if (bw_invoice_get(req, inv_id, &inv) != BW_OK)
-		return BW_ERROR;
-	rc = bw_invoice_emit(req, "invoice.created", inv);
-	json_decref(inv);
-	if (rc != BW_OK)
+	plan.kind = "plan";
+	plan.description = bw_arena_printf(&req->arena, "%s \xc3\x97 %lld",
+	    sn->plan_name, (long long)sn->quantity);
+	plan.amount = amount;
+	plan.unit_amount = sub_int(req, sn->unit_amount);
+	plan.quantity = sn->quantity;
+	plan.start = start;
+	plan.end = end;
+	memset(&si, 0, sizeof(si));
+	si.id = inv_id;
+	si.customer_id = sn->customer_id;
+	si.sub_id = sub_id;
+	si.currency = sn->currency;
+	si.reason = reason;
+	si.plan = &plan;
+	si.items = items;
+	if (sub_invoice_create(req, &si) != BW_OK)
 		return BW_ERROR;
 
 	if (bw_invoice_finalize(req, inv_id, &inv) != BW_OK)
@@ -492,7 +650,7 @@ subscriptions_create(struct bw_req *req)
 
 	if (!trial) {
 		if (sub_first_invoice(req, &sn, id, inv_id, start, end,
-		    &failed) != BW_OK)
+		    "subscription_create", NULL, &failed) != BW_OK)
 			return BW_ERROR;
 		/* BILLING.md: past_due while an invoice is open, failed. */
 		if (failed) {
@@ -610,58 +768,56 @@ struct sub_cancel {
 };
 
 /*
- * The final invoice of a cancel at SC->now with prorate (BILLING.md): one
- * proration line crediting the unused plan time [now, end), created only
- * when it is not zero (*INV_ID is then set, else ""). Finalized with the
- * balance rules: a credit becomes customer balance and nothing is due, so
- * it is paid at once. It never enters dunning: were anything due, it is
+ * The final invoice of a cancel at SC->now (BILLING.md "Ending, pausing,
+ * resuming"): the pending items, then, with CREDIT, one proration line
+ * crediting the unused plan time [now, end). Created only when it has a
+ * non-zero line (*INV_ID is then set, else ""). Finalized with the balance
+ * rules: a credit becomes customer balance and nothing is due, so it is
+ * paid at once. It never enters dunning: were anything due, it is
  * collected once and left alone (no next_payment_attempt).
  */
 static int
 sub_final_invoice(struct bw_req *req, const struct sub_cancel *sc,
-    char inv_id[BW_ID_MAX])
+    int credit, char inv_id[BW_ID_MAX])
 {
 	struct bw_invoice_attempt	 at;
-	const char			*p[8];
-	char				 lid[BW_ID_MAX];
+	struct sub_invoice		 si;
+	struct sub_line			 cl;
+	PGresult			*items;
 	json_t				*inv;
-	int64_t				 credit;
+	int64_t				 amount = 0;
 	int				 rc;
 
 	inv_id[0] = '\0';
-	if (bw_money_credit(sc->unit_amount, sc->quantity, sc->end - sc->now,
-	    sc->end - sc->start, &credit) != BW_OK)
+	if (credit && bw_money_credit(sc->unit_amount, sc->quantity,
+	    sc->end - sc->now, sc->end - sc->start, &amount) != BW_OK)
 		return bw_err_internal(req);
-	if (credit == 0)
-		return BW_OK;	/* proration lines of 0 are left out */
+	if (sub_pending(req, sc->id, &items) != BW_OK)
+		return BW_ERROR;
+	if (amount == 0 && sub_pending_lines(items) == 0) {
+		PQclear(items);
+		return BW_OK;	/* lines of 0 are left out: no invoice */
+	}
 
 	bw_id_new("in", inv_id);
-	p[0] = inv_id;
-	p[1] = sc->customer_id;
-	p[2] = sc->id;
-	p[3] = sc->currency;
-	p[4] = sub_int(req, credit);
-	p[5] = sub_int(req, sc->now);
-	p[6] = sub_int(req, sc->end);
-	if (sub_exec(req, SQL_SUB_FINAL_INVOICE_INSERT, 7, p) != BW_OK)
-		return BW_ERROR;
-
-	bw_id_new("il", lid);
-	p[0] = lid;
-	p[1] = inv_id;
-	p[2] = bw_arena_printf(&req->arena, "Unused time on %s \xc3\x97 %lld",
-	    sc->plan_name, (long long)sc->quantity);
-	p[3] = sub_int(req, credit);
-	p[4] = sub_int(req, sc->unit_amount);
-	p[5] = sub_int(req, sc->quantity);
-	p[6] = sub_int(req, sc->now);
-	p[7] = sub_int(req, sc->end);
-	if (sub_exec(req, SQL_SUB_PRORATION_LINE_INSERT, 8, p) != BW_OK)
-		return BW_ERROR;
-	if (bw_invoice_get(req, inv_id, &inv) != BW_OK)
-		return BW_ERROR;
-	rc = bw_invoice_emit(req, "invoice.created", inv);
-	json_decref(inv);
+	cl.kind = "proration";
+	cl.description = bw_arena_printf(&req->arena, "Unused time on %s "
+	    "\xc3\x97 %lld", sc->plan_name, (long long)sc->quantity);
+	cl.amount = amount;
+	cl.unit_amount = sub_int(req, sc->unit_amount);
+	cl.quantity = sc->quantity;
+	cl.start = sc->now;
+	cl.end = sc->end;
+	memset(&si, 0, sizeof(si));
+	si.id = inv_id;
+	si.customer_id = sc->customer_id;
+	si.sub_id = sc->id;
+	si.currency = sc->currency;
+	si.reason = "subscription_cancel";
+	si.items = items;
+	si.last = amount != 0 ? &cl : NULL;
+	rc = sub_invoice_create(req, &si);
+	PQclear(items);
 	if (rc != BW_OK)
 		return BW_ERROR;
 
@@ -735,13 +891,13 @@ bw_subscription_cancel_now(struct bw_req *req, const char *id, int prorate,
 	/*
 	 * The credit for the unused plan time: none during a trial (nothing
 	 * was billed) nor while paused (pausing already made it a pending
-	 * item), nor outside [start, end).
+	 * item), nor outside [start, end). The pending items ride the final
+	 * invoice whatever PRORATE says.
 	 */
-	inv_id[0] = '\0';
 	credit = prorate && strcmp(status, "trial") != 0 &&
 	    strcmp(status, "paused") != 0 && sc.now >= sc.start &&
 	    sc.now < sc.end;
-	if (credit && sub_final_invoice(req, &sc, inv_id) != BW_OK)
+	if (sub_final_invoice(req, &sc, credit, inv_id) != BW_OK)
 		return BW_ERROR;
 
 	p[0] = id;
@@ -831,6 +987,202 @@ subscriptions_cancel(struct bw_req *req)
 	return bw_req_json(req, 200, sub);
 }
 
+/* What pause and resume read from the locked subscription. */
+struct sub_held {
+	struct sub_new	 sn;	/* customer, plan, quantity, now */
+	const char	*status;
+	int		 cancel_waiting;
+	int64_t		 start;
+	int64_t		 end;
+};
+
+/*
+ * Locks subscription ID (SQL_SUB_CANCEL_LOCK, then the customer as cancel
+ * does) into *SH, the time at the customer's test clock, else now.
+ * BW_ERROR with 404 set when there is no such subscription.
+ */
+static int
+sub_hold(struct bw_req *req, const char *id, struct sub_held *sh)
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+	int		 ok;
+
+	memset(sh, 0, sizeof(*sh));
+	if ((res = bw_db_query(req->db, SQL_SUB_CANCEL_LOCK, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return bw_err_not_found(req, "subscription");
+	}
+	sh->status = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "status"));
+	sh->cancel_waiting = strcmp(bw_db_val(res, 0,
+	    "cancel_at_period_end"), "t") == 0;
+	sh->sn.customer_id = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "customer_id"));
+	sh->sn.plan_id = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "plan_id"));
+	sh->sn.plan_name = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "name"));
+	sh->sn.currency = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
+	    "currency"));
+	sh->sn.unit_amount = bw_db_int(res, 0, "amount");
+	sh->sn.quantity = bw_db_int(res, 0, "quantity");
+	sh->sn.interval_count = (int)bw_db_int(res, 0, "interval_count");
+	ok = bw_period_interval_parse(bw_db_val(res, 0, "interval"),
+	    &sh->sn.interval) == BW_OK;
+	sh->start = bw_db_int(res, 0, "period_start");
+	sh->end = bw_db_int(res, 0, "period_end");
+	PQclear(res);
+	if (!ok)
+		return bw_err_internal(req);
+
+	p[0] = sh->sn.customer_id;
+	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
+		return BW_ERROR;
+	ok = PQntuples(res) == 1;
+	if (ok)
+		sh->sn.now = bw_db_int(res, 0, "now");
+	PQclear(res);
+	if (!ok)
+		return bw_err_internal(req);
+	return BW_OK;
+}
+
+/* The empty (or {}) body pause and resume take. */
+static int
+sub_empty_body(struct bw_req *req)
+{
+	static const char *const allowed[] = { NULL };
+
+	if (bw_body_object(req) != BW_OK ||
+	    bw_params_only(req, req->json, allowed) != BW_OK)
+		return BW_ERROR;
+	return BW_OK;
+}
+
+/* Emits TYPE with {"object": the subscription} and answers it, 200. */
+static int
+sub_respond_event(struct bw_req *req, const char *id, const char *type)
+{
+	json_t	*sub;
+
+	if (sub_get(req, id, &sub) != BW_OK)
+		return BW_ERROR;
+	if (bw_event_emit_json(req, type, json_pack("{s:O}", "object",
+	    sub)) != BW_OK) {
+		json_decref(sub);
+		return BW_ERROR;
+	}
+	return bw_req_json(req, 200, sub);
+}
+
+/*
+ * POST /subscriptions/{id}/pause (BILLING.md "Ending, pausing, resuming"):
+ * only from active with no cancel waiting. At t: paused, paused_at t, the
+ * period fields unchanged; the unused plan time of [t, e) becomes a
+ * pending proration item (when t is in [s, e) and the credit is not 0).
+ */
+static int
+subscriptions_pause(struct bw_req *req)
+{
+	struct sub_held	 sh;
+	const char	*id = bw_req_param(req, 0);
+	const char	*p[8];
+	char		 pid[BW_ID_MAX];
+	int64_t		 credit;
+
+	if (sub_empty_body(req) != BW_OK)
+		return BW_ERROR;
+	if (sub_hold(req, id, &sh) != BW_OK)
+		return BW_ERROR;
+	if (strcmp(sh.status, "active") != 0 || sh.cancel_waiting)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "Only an active subscription with "
+		    "no cancel waiting can be paused.");
+
+	if (sh.sn.now >= sh.start && sh.sn.now < sh.end) {
+		if (bw_money_credit(sh.sn.unit_amount, sh.sn.quantity,
+		    sh.end - sh.sn.now, sh.end - sh.start, &credit) != BW_OK)
+			return bw_err_internal(req);
+		if (credit != 0) {
+			bw_id_new("pi", pid);
+			p[0] = pid;
+			p[1] = id;
+			p[2] = bw_arena_printf(&req->arena, "Unused time on "
+			    "%s \xc3\x97 %lld", sh.sn.plan_name,
+			    (long long)sh.sn.quantity);
+			p[3] = sub_int(req, credit);
+			p[4] = sub_int(req, sh.sn.unit_amount);
+			p[5] = sub_int(req, sh.sn.quantity);
+			p[6] = sub_int(req, sh.sn.now);
+			p[7] = sub_int(req, sh.end);
+			if (sub_exec(req, SQL_SUB_PENDING_INSERT, 8, p) !=
+			    BW_OK)
+				return BW_ERROR;
+		}
+	}
+	p[0] = id;
+	p[1] = sub_int(req, sh.sn.now);
+	if (sub_exec(req, SQL_SUB_PAUSED, 2, p) != BW_OK)
+		return BW_ERROR;
+	return sub_respond_event(req, id, "subscription.paused");
+}
+
+/*
+ * POST /subscriptions/{id}/resume: only from paused. At r: a new period
+ * [r, r + interval) anchored at r, paused_at null, and an invoice with the
+ * plan line and the pending items, collected at once as a first invoice
+ * is: paid, active; declined, past_due and dunning.
+ */
+static int
+subscriptions_resume(struct bw_req *req)
+{
+	struct sub_held	 sh;
+	const char	*id = bw_req_param(req, 0);
+	const char	*p[4];
+	char		 inv_id[BW_ID_MAX];
+	PGresult	*items;
+	int64_t		 end;
+	int		 rc, failed;
+
+	if (sub_empty_body(req) != BW_OK)
+		return BW_ERROR;
+	if (sub_hold(req, id, &sh) != BW_OK)
+		return BW_ERROR;
+	if (strcmp(sh.status, "paused") != 0)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "Only a paused subscription can be "
+		    "resumed.");
+	if (bw_period_add(sh.sn.now, sh.sn.interval, sh.sn.interval_count, 1,
+	    &end) != BW_OK)
+		return bw_err_internal(req);
+
+	bw_id_new("in", inv_id);
+	p[0] = id;
+	p[1] = sub_int(req, sh.sn.now);
+	p[2] = sub_int(req, end);
+	p[3] = inv_id;
+	if (sub_exec(req, SQL_SUB_RESUMED, 4, p) != BW_OK)
+		return BW_ERROR;
+	if (sub_pending(req, id, &items) != BW_OK)
+		return BW_ERROR;
+	rc = sub_first_invoice(req, &sh.sn, id, inv_id, sh.sn.now, end,
+	    "subscription_resume", items, &failed);
+	PQclear(items);
+	if (rc != BW_OK)
+		return BW_ERROR;
+	/* BILLING.md: past_due while an invoice is open, failed. */
+	if (failed) {
+		p[0] = id;
+		p[1] = "past_due";
+		if (sub_exec(req, SQL_SUB_SET_STATUS, 2, p) != BW_OK)
+			return BW_ERROR;
+	}
+	return sub_respond_event(req, id, "subscription.resumed");
+}
+
 static const struct bw_route subscription_routes[] = {
 	{ .method = BW_GET, .pattern = "/api/v1/customers/{id}/subscriptions",
 	  .auth = BW_AUTH_TENANT, .handler = subscriptions_of_customer },
@@ -844,6 +1196,12 @@ static const struct bw_route subscription_routes[] = {
 	{ .method = BW_POST, .pattern = "/api/v1/subscriptions/{id}/cancel",
 	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
 	  .handler = subscriptions_cancel },
+	{ .method = BW_POST, .pattern = "/api/v1/subscriptions/{id}/pause",
+	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
+	  .handler = subscriptions_pause },
+	{ .method = BW_POST, .pattern = "/api/v1/subscriptions/{id}/resume",
+	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
+	  .handler = subscriptions_resume },
 };
 
 BW_ROUTE_TABLE(bw_api_subscriptions, subscription_routes);

@@ -2,8 +2,8 @@
  * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
  * "Collection and dunning", "Ending, pausing, resuming"): create on a test
  * clock, trials, the first invoice and its payment, declines and dunning,
- * validation, lists, cancel (now, prorated, at the period end) and the
- * customer DELETE that cancels.
+ * validation, lists, cancel (now, prorated, at the period end), the
+ * customer DELETE that cancels, pause and resume.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1120,6 +1120,215 @@ START_TEST(subs_customer_delete_cancels)
 }
 END_TEST
 
+/* POST /subscriptions/SUB/ACTION (pause, resume) with BODY. */
+static struct resp *
+sub_action(const char *auth, const char *sub, const char *action,
+    const char *body)
+{
+	char	path[200];
+
+	snprintf(path, sizeof(path), SUBS "/%s/%s", sub, action);
+	return api_post(path, auth, body, NULL);
+}
+
+/*
+ * Pause and resume on a clock. [Jan 31, Feb 29) is 29 days, 2,505,600 s;
+ * a pause on Feb 15 leaves 14 days, 1,209,600 s: 3000 × 1209600 / 2505600
+ * = 3000 × 14 / 29 = 42000 / 29 = 1448.27..., a pending credit of
+ * -round(1448.27...) = -1448. A resume on Mar 10 starts [Mar 10, Apr 10)
+ * and invoices the plan line, 3000, with the credit: 3000 - 1448 = 1552.
+ */
+START_TEST(subs_pause_resume)
+{
+	struct tenant	 t, o;
+	struct resp	*r, *g;
+	json_t		*e, *inv;
+	char		*clock, *cus, *plan, *sub, *trial, *waiting, *first;
+
+	tenant_register(&t, NULL);
+	tenant_register(&o, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	r = sub_post(t.sk_test, cus, plan, "");
+	assert_status(r, 201);
+	assert_jstr(r->json, "status", "active");
+	sub = strdup(jstr(r->json, "id"));
+	first = strdup(jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-15T00:00:00Z");
+
+	r = sub_action(t.sk_test, sub, "pause", "{\"x\":1}");
+	assert_error(r, 400, "invalid_request_error", NULL, NULL);
+	resp_free(r);
+	r = sub_action(o.sk_test, sub, "pause", "{}");
+	assert_status(r, 404);
+	resp_free(r);
+	r = sub_action(t.sk_test, "sub_nope", "resume", NULL);
+	assert_status(r, 404);
+	resp_free(r);
+	r = sub_action(t.sk_test, sub, "resume", "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	r = sub_action(t.sk_test, sub, "pause", "{}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "paused");
+	assert_jstr(r->json, "paused_at", "2028-02-15T00:00:00Z");
+	assert_jstr(r->json, "current_period_start", CLOCK_TIME);
+	assert_jstr(r->json, "current_period_end", "2028-02-29T00:00:00Z");
+	assert_jstr(r->json, "latest_invoice_id", first);
+	resp_free(r);
+	e = event_for(t.sk_test, "subscription.paused", sub);
+	ck_assert_ptr_nonnull(e);
+	assert_jstr(e, "data.object.status", "paused");
+	json_decref(e);
+	/* No invoice while paused; pausing again is 409. */
+	r = sub_invoices(t.sk_test, sub);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 1);
+	resp_free(r);
+	r = sub_action(t.sk_test, sub, "pause", NULL);
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	clock_to(t.sk_test, clock, "2028-03-10T00:00:00Z");
+	r = sub_action(t.sk_test, sub, "resume", NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "active");
+	ck_assert(is_null(r->json, "paused_at"));
+	assert_jstr(r->json, "current_period_start", "2028-03-10T00:00:00Z");
+	assert_jstr(r->json, "current_period_end", "2028-04-10T00:00:00Z");
+	assert_jstr(r->json, "billing_cycle_anchor", "2028-03-10T00:00:00Z");
+	ck_assert(strcmp(jstr(r->json, "latest_invoice_id"), first) != 0);
+	g = get_path(t.sk_test, "/api/v1/invoices/%s",
+	    jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	assert_status(g, 200);
+	inv = json_incref(g->json);
+	resp_free(g);
+	assert_jstr(inv, "subscription_id", sub);
+	assert_jstr(inv, "status", "paid");
+	ck_assert_int_eq(jint(inv, "subtotal"), 1552);
+	ck_assert_int_eq(jint(inv, "total"), 1552);
+	ck_assert_int_eq(jint(inv, "amount_due"), 1552);
+	ck_assert_int_eq(jint(inv, "amount_paid"), 1552);
+	ck_assert_int_eq(jint(inv, "attempt_count"), 1);
+	ck_assert(is_null(inv, "next_payment_attempt"));
+	assert_jstr(inv, "period_start", "2028-02-15T00:00:00Z");
+	assert_jstr(inv, "period_end", "2028-04-10T00:00:00Z");
+	ck_assert_int_eq(json_array_size(jget(inv, "lines")), 2);
+	assert_jstr(inv, "lines.0.kind", "plan");
+	ck_assert_int_eq(jint(inv, "lines.0.amount"), 3000);
+	ck_assert_int_eq(jint(inv, "lines.0.unit_amount"), 3000);
+	assert_jstr(inv, "lines.0.period_start", "2028-03-10T00:00:00Z");
+	assert_jstr(inv, "lines.0.period_end", "2028-04-10T00:00:00Z");
+	assert_jstr(inv, "lines.1.kind", "proration");
+	ck_assert_int_eq(jint(inv, "lines.1.amount"), -1448);
+	ck_assert_int_eq(jint(inv, "lines.1.unit_amount"), 3000);
+	ck_assert_int_eq(jint(inv, "lines.1.quantity"), 1);
+	assert_jstr(inv, "lines.1.period_start", "2028-02-15T00:00:00Z");
+	assert_jstr(inv, "lines.1.period_end", "2028-02-29T00:00:00Z");
+	assert_jstr(inv, "lines.1.description",
+	    "Unused time on Pro \xc3\x97 1");
+	json_decref(inv);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), 0);
+	e = event_for(t.sk_test, "subscription.resumed", sub);
+	ck_assert_ptr_nonnull(e);
+	assert_jstr(e, "data.object.status", "active");
+	json_decref(e);
+	r = sub_action(t.sk_test, sub, "resume", "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	/* A trial, and a waiting cancel, cannot be paused. */
+	trial = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
+	r = sub_action(t.sk_test, trial, "pause", "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+	waiting = sub_new(t.sk_test, cus, plan, "");
+	r = sub_cancel(t.sk_test, waiting, "{\"at_period_end\":true}");
+	assert_status(r, 200);
+	resp_free(r);
+	r = sub_action(t.sk_test, waiting, "pause", "{}");
+	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
+	resp_free(r);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	free(trial);
+	free(waiting);
+	free(first);
+	tenant_free(&t);
+	tenant_free(&o);
+}
+END_TEST
+
+/*
+ * Pause on Feb 15 (a pending -1448, as above), then cancel now with
+ * prorate: the final invoice carries the pending item and no second
+ * credit; the customer's balance is -1448.
+ */
+START_TEST(subs_pause_cancel)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	json_t		*v, *fin = NULL;
+	char		*clock, *cus, *plan, *sub, *first;
+	size_t		 i;
+
+	tenant_register(&t, NULL);
+	clock = clock_new(t.sk_test);
+	cus = customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	r = sub_post(t.sk_test, cus, plan, "");
+	assert_status(r, 201);
+	sub = strdup(jstr(r->json, "id"));
+	first = strdup(jstr(r->json, "latest_invoice_id"));
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-15T00:00:00Z");
+	r = sub_action(t.sk_test, sub, "pause", "{}");
+	assert_status(r, 200);
+	resp_free(r);
+	clock_to(t.sk_test, clock, "2028-02-20T00:00:00Z");
+
+	r = sub_cancel(t.sk_test, sub, "{\"prorate\":true}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	assert_jstr(r->json, "canceled_at", "2028-02-20T00:00:00Z");
+	ck_assert(strcmp(jstr(r->json, "latest_invoice_id"), first) != 0);
+	resp_free(r);
+	r = sub_invoices(t.sk_test, sub);
+	assert_status(r, 200);
+	ck_assert_int_eq(list_size(r), 2);
+	json_array_foreach(json_object_get(r->json, "data"), i, v)
+		if (strcmp(jstr(v, "id"), first) != 0)
+			fin = json_incref(v);
+	resp_free(r);
+	ck_assert_ptr_nonnull(fin);
+	assert_jstr(fin, "status", "paid");
+	ck_assert_int_eq(jint(fin, "total"), -1448);
+	ck_assert_int_eq(jint(fin, "amount_due"), 0);
+	ck_assert_int_eq(jint(fin, "ending_balance"), -1448);
+	ck_assert_int_eq(json_array_size(jget(fin, "lines")), 1);
+	assert_jstr(fin, "lines.0.kind", "proration");
+	ck_assert_int_eq(jint(fin, "lines.0.amount"), -1448);
+	assert_jstr(fin, "lines.0.period_start", "2028-02-15T00:00:00Z");
+	assert_jstr(fin, "lines.0.period_end", "2028-02-29T00:00:00Z");
+	json_decref(fin);
+	ck_assert_int_eq(cus_balance(t.sk_test, cus), -1448);
+
+	free(clock);
+	free(cus);
+	free(plan);
+	free(sub);
+	free(first);
+	tenant_free(&t);
+}
+END_TEST
+
 Suite *
 suite_subscriptions(void)
 {
@@ -1142,6 +1351,8 @@ suite_subscriptions(void)
 	tcase_add_test(tc, subs_cancel_at_period_end);
 	tcase_add_test(tc, subs_cancel_stops_dunning);
 	tcase_add_test(tc, subs_customer_delete_cancels);
+	tcase_add_test(tc, subs_pause_resume);
+	tcase_add_test(tc, subs_pause_cancel);
 	suite_add_tcase(s, tc);
 	return s;
 }
