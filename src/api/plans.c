@@ -59,6 +59,14 @@
 #define SQL_PLAN_DELETE \
 	"DELETE FROM plans WHERE id = $1 RETURNING id"
 
+/* Any subscription, whatever its status; RLS confines it to the tenant. */
+#define SQL_PLAN_IN_USE \
+	"SELECT EXISTS (SELECT 1 FROM subscriptions WHERE plan_id = $1)"
+
+#define SQL_PLAN_ARCHIVE \
+	"UPDATE plans SET is_active = false WHERE id = $1 RETURNING " \
+	SQL_PLAN_COLUMNS
+
 static const char *const plan_types[] = { "recurring", "one_time", NULL };
 static const char *const charge_models[] = { "standard", "graduated",
     "volume", "package", NULL };
@@ -713,6 +721,22 @@ plans_get(struct bw_req *req)
 	return bw_req_json(req, 200, plan);
 }
 
+/* Whether a subscription uses plan ID: 1, 0, or -1 on a database error. */
+static int
+plan_in_use(struct bw_req *req, const char *id)
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+	int		 used;
+
+	if ((res = bw_db_query(req->db, SQL_PLAN_IN_USE, 1, p)) == NULL)
+		return -1;
+	used = PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return used;
+}
+
 /* The fields of NEW whose value differs in OLD, with OLD's values. */
 static json_t *
 plan_previous(json_t *old, json_t *new)
@@ -735,13 +759,13 @@ plans_update(struct bw_req *req)
 	    "is_active", "trial_period_days", "amount", "amount_decimal",
 	    "currency", "interval", "interval_count", "charges", NULL };
 	enum bw_interval	 iv = BW_INTERVAL_MONTH;
-	const char		*p[10], *name, *s;
+	const char		*p[10], *name, *s, *changed;
 	char			 cur[4], amount_s[24], count_s[16], trial_s[16];
 	char			*charges_s, *meta_s;
 	int64_t			 amount, count, trial;
 	json_t			*old, *plan, *meta, *charges = NULL, *prev;
 	PGresult		*res;
-	int			 expo, recurring, active, rc;
+	int			 expo, recurring, active, rc, used;
 
 	if (bw_body_object(req) != BW_OK ||
 	    bw_params_only(req, req->json, allowed) != BW_OK)
@@ -775,8 +799,7 @@ plans_update(struct bw_req *req)
 	/*
 	 * API.md: amount, currency, interval, interval_count and charges
 	 * are immutable once a subscription uses the plan (400
-	 * plan_in_use). Subscriptions do not exist yet, so they are always
-	 * changeable; the plan_in_use check arrives with subscriptions.
+	 * plan_in_use); checked below, once the new values are parsed.
 	 */
 	if ((rc = bw_param_str(req, req->json, "name", BW_P_OPTIONAL,
 	    PLAN_NAME_MAX, &s)) == BW_ERROR)
@@ -809,6 +832,48 @@ plans_update(struct bw_req *req)
 	}
 	if (rc == BW_DECLINED)
 		charges = json_incref(json_object_get(old, "charges"));
+
+	/*
+	 * plan_in_use: the first immutable field the request would change
+	 * on a plan any subscription (any status) uses. Sending the current
+	 * value is no change. The plan row is locked FOR UPDATE, which
+	 * holds off a subscription being created on it meanwhile.
+	 */
+	changed = NULL;
+	if (json_object_get(req->json, "amount") != NULL &&
+	    amount != json_integer_value(json_object_get(old, "amount")))
+		changed = "amount";
+	else if (json_object_get(req->json, "amount_decimal") != NULL &&
+	    amount != json_integer_value(json_object_get(old, "amount")))
+		changed = "amount_decimal";
+	else if (json_object_get(req->json, "currency") != NULL &&
+	    strcmp(cur, json_string_value(json_object_get(old,
+	    "currency"))) != 0)
+		changed = "currency";
+	else if (recurring && json_object_get(req->json, "interval") !=
+	    NULL && ((s = json_string_value(json_object_get(old,
+	    "interval"))) == NULL || strcmp(bw_period_interval_name(iv),
+	    s) != 0))
+		changed = "interval";
+	else if (json_object_get(req->json, "interval_count") != NULL &&
+	    count != json_integer_value(json_object_get(old,
+	    "interval_count")))
+		changed = "interval_count";
+	else if (json_object_get(req->json, "charges") != NULL &&
+	    !json_equal(charges, json_object_get(old, "charges")))
+		changed = "charges";
+	if (changed != NULL) {
+		if ((used = plan_in_use(req, p[0])) != 0) {
+			if (used == 1)
+				bw_req_error(req, 400, "invalid_request_error",
+				    "plan_in_use", changed, "%s cannot be "
+				    "changed: a subscription uses this plan.",
+				    changed);
+			json_decref(charges);
+			json_decref(meta);
+			goto fail;
+		}
+	}
 	charges_s = json_dumps(charges, JSON_COMPACT);
 	meta_s = json_dumps(meta, JSON_COMPACT);
 	json_decref(charges);
@@ -862,13 +927,54 @@ plans_delete(struct bw_req *req)
 {
 	const char	*p[1] = { bw_req_param(req, 0) };
 	PGresult	*res;
-	int		 n;
+	json_t		*plan, *prev;
+	int		 n, used, rc;
 
 	/*
-	 * A plan no subscription uses is deleted; once subscriptions exist,
-	 * a plan in use is archived instead (is_active false, API.md
-	 * "Plans"). API.md lists no plan.deleted event, so none is written.
+	 * A plan no subscription uses is deleted; a plan in use (any
+	 * subscription status) is archived instead: is_active false, the
+	 * plan object returned (API.md "Plans"). API.md lists no
+	 * plan.deleted event, so a delete writes none; an archive is a
+	 * plan.updated. The row lock holds off new subscriptions on it.
 	 */
+	if ((res = bw_db_query(req->db, SQL_PLAN_LOCK, 1, p)) == NULL)
+		return BW_ERROR;
+	n = PQntuples(res);
+	if (n != 1) {
+		PQclear(res);
+		return bw_err_not_found(req, "plan");
+	}
+	plan = plan_json(res, 0);
+	PQclear(res);
+	if ((used = plan_in_use(req, p[0])) < 0) {
+		json_decref(plan);
+		return BW_ERROR;
+	}
+	if (used) {
+		if (!json_is_true(json_object_get(plan, "is_active")))
+			return bw_req_json(req, 200, plan);
+		json_decref(plan);
+		if ((res = bw_db_query(req->db, SQL_PLAN_ARCHIVE, 1, p)) ==
+		    NULL)
+			return BW_ERROR;
+		plan = plan_json(res, 0);
+		PQclear(res);
+		prev = json_pack("{s:b}", "is_active", 1);
+		rc = bw_audit(req, "plan.updated", p[0], json_pack("{s:b, "
+		    "s:O}", "livemode", req->who.livemode,
+		    "previous_attributes", prev));
+		if (rc == BW_OK)
+			rc = bw_event_emit_json(req, "plan.updated",
+			    json_pack("{s:O, s:O}", "object", plan,
+			    "previous_attributes", prev));
+		json_decref(prev);
+		if (rc != BW_OK) {
+			json_decref(plan);
+			return BW_ERROR;
+		}
+		return bw_req_json(req, 200, plan);
+	}
+	json_decref(plan);
 	if ((res = bw_db_query(req->db, SQL_PLAN_DELETE, 1, p)) == NULL)
 		return BW_ERROR;
 	n = PQntuples(res);

@@ -770,6 +770,134 @@ START_TEST(plans_delete)
 }
 END_TEST
 
+/* A plan a subscription uses (API.md "Plans"): plan_in_use, archive. */
+START_TEST(plans_in_use)
+{
+	struct tenant	 t;
+	struct resp	*r;
+	char		 body[256], path[200], *id, *cus, *sub;
+
+	tenant_register(&t, NULL);
+	id = plan_create(t.sk_test, "{" MONTHLY ",\"amount\":1000}");
+	snprintf(path, sizeof(path), PLANS "/%s", id);
+
+	/* Unused: anything may change. */
+	r = plan_patch(t.sk_test, id, "{\"amount\":1200}");
+	assert_status(r, 200);
+	ck_assert_int_eq(jint(r->json, "amount"), 1200);
+	resp_free(r);
+
+	r = api_post("/api/v1/customers", t.sk_test, "{\"email\":"
+	    "\"p@example.test\",\"payment_method\":\"pm_card_visa\"}", NULL);
+	assert_status(r, 201);
+	cus = strdup(jstr(r->json, "id"));
+	resp_free(r);
+	snprintf(body, sizeof(body), "{\"customer_id\":\"%s\","
+	    "\"plan_id\":\"%s\"}", cus, id);
+	r = api_post("/api/v1/subscriptions", t.sk_test, body, NULL);
+	assert_status(r, 201);
+	sub = strdup(jstr(r->json, "id"));
+	resp_free(r);
+
+	/* In use: the billing terms are frozen... */
+	r = plan_patch(t.sk_test, id, "{\"amount\":1500}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use", "amount");
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"amount_decimal\":\"15.00\"}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use",
+	    "amount_decimal");
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"currency\":\"eur\"}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use",
+	    "currency");
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"interval\":\"year\"}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use",
+	    "interval");
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"interval_count\":3}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use",
+	    "interval_count");
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"name\":\"X\",\"charges\":"
+	    "[{\"meter_id\":\"mtr_1\",\"model\":\"standard\","
+	    "\"unit_amount\":5}]}");
+	assert_error(r, 400, "invalid_request_error", "plan_in_use",
+	    "charges");
+	resp_free(r);
+	r = plan_get(t.sk_test, id);
+	assert_status(r, 200);
+	ck_assert_int_eq(jint(r->json, "amount"), 1200);
+	assert_jstr(r->json, "currency", "USD");
+	assert_jstr(r->json, "name", "Pro");
+	resp_free(r);
+
+	/* ...the same values are no change, and the rest stays editable. */
+	r = plan_patch(t.sk_test, id, "{\"amount\":1200,\"currency\":"
+	    "\"usd\",\"interval\":\"month\",\"interval_count\":1,"
+	    "\"charges\":[]}");
+	assert_status(r, 200);
+	ck_assert_int_eq(jint(r->json, "amount"), 1200);
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"amount_decimal\":\"12.00\"}");
+	assert_status(r, 200);
+	resp_free(r);
+	r = plan_patch(t.sk_test, id, "{\"name\":\"Pro 2\",\"metadata\":"
+	    "{\"k\":\"v\"},\"trial_period_days\":7}");
+	assert_status(r, 200);
+	assert_jstr(r->json, "name", "Pro 2");
+	assert_jstr(r->json, "metadata.k", "v");
+	ck_assert_int_eq(jint(r->json, "trial_period_days"), 7);
+	resp_free(r);
+
+	/* DELETE archives it; it stays readable. */
+	r = api_delete(path, t.sk_test, NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "object", "plan");
+	assert_jstr(r->json, "id", id);
+	ck_assert(json_is_false(jget(r->json, "is_active")));
+	ck_assert_ptr_null(jget(r->json, "deleted"));
+	resp_free(r);
+	r = plan_get(t.sk_test, id);
+	assert_status(r, 200);
+	ck_assert(json_is_false(jget(r->json, "is_active")));
+	resp_free(r);
+	r = api_get("/api/v1/events?type=plan.updated&limit=100", t.sk_test,
+	    NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "data.0.data.object.id", id);
+	ck_assert(json_is_false(jget(r->json, "data.0.data.object.is_active")));
+	ck_assert(json_is_true(jget(r->json,
+	    "data.0.data.previous_attributes.is_active")));
+	resp_free(r);
+	r = api_delete(path, t.sk_test, NULL);
+	assert_status(r, 200);
+	ck_assert(json_is_false(jget(r->json, "is_active")));
+	resp_free(r);
+	/* An archived plan may be reactivated. */
+	r = plan_patch(t.sk_test, id, "{\"is_active\":true}");
+	assert_status(r, 200);
+	ck_assert(json_is_true(jget(r->json, "is_active")));
+	resp_free(r);
+	free(sub);
+	free(cus);
+	free(id);
+
+	/* A plan without subscriptions is still deleted. */
+	id = plan_create(t.sk_test, "{" MONTHLY ",\"amount\":100}");
+	snprintf(path, sizeof(path), PLANS "/%s", id);
+	r = api_delete(path, t.sk_test, NULL);
+	assert_status(r, 200);
+	ck_assert(json_is_true(jget(r->json, "deleted")));
+	resp_free(r);
+	r = plan_get(t.sk_test, id);
+	assert_error(r, 404, NULL, NULL, NULL);
+	resp_free(r);
+	free(id);
+	tenant_free(&t);
+}
+END_TEST
+
 START_TEST(plans_isolation)
 {
 	struct tenant	 a, b;
@@ -910,6 +1038,7 @@ suite_plans(void)
 	tcase_add_test(tc, plans_update);
 	tcase_add_test(tc, plans_update_one_time);
 	tcase_add_test(tc, plans_delete);
+	tcase_add_test(tc, plans_in_use);
 	suite_add_tcase(s, tc);
 	tc = api_tcase("access");
 	tcase_add_test(tc, plans_isolation);
