@@ -390,9 +390,27 @@ for name in unit api nginx limits plugins faults; do
 		printf '%s tests: not run\n' "$name"
 	fi
 done
+# One closing line over every runner: Check's "Checks: N, Failures: F,
+# Errors: E" and the shell suites' "N passed, N failed".
+total_pass=0
+total_fail=0
+for name in unit api nginx limits plugins faults; do
+	log=$DIR/$name.log
+	[ -s "$log" ] || continue
+	while read -r n f e; do
+		total_pass=$((total_pass + n - f - e))
+		total_fail=$((total_fail + f + e))
+	done < <(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)$/\1 \2 \3/p' "$log")
+	while read -r p f; do
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+	done < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
+done
 if [ "${#failed[@]}" -ne 0 ]; then
 	echo "FAILED:"
 	printf '  - %s\n' "${failed[@]}"
+	[ "$total_fail" -gt 0 ] || total_fail=${#failed[@]}
+	echo "tests: $total_pass passed, $total_fail failed"
 	exit 1
 fi
-echo "all passed"
+echo "tests: $total_pass passed, $total_fail failed"
