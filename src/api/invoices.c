@@ -220,28 +220,6 @@ invoice_plan_line(struct bw_req *req, const char *plan_id, int has_cur,
 	return BW_OK;
 }
 
-/* metadata, with keys set to "" left out (Stripe's unset); "{}" if none. */
-static char *
-invoice_metadata(struct bw_req *req)
-{
-	const char	*k;
-	json_t		*m, *v, *out;
-	char		*s;
-	int		 rc;
-
-	if ((rc = bw_param_metadata(req, req->json, "metadata", &m)) ==
-	    BW_ERROR)
-		return NULL;
-	out = json_object();
-	if (rc == BW_OK)
-		json_object_foreach(m, k, v)
-			if (json_string_length(v) > 0)
-				json_object_set(out, k, v);
-	s = json_dumps(out, JSON_COMPACT);
-	json_decref(out);
-	return s;
-}
-
 static int
 invoices_create(struct bw_req *req)
 {
@@ -310,7 +288,7 @@ invoices_create(struct bw_req *req)
 			return BW_ERROR;
 		total = lines[0].amount;
 	}
-	if ((meta_s = invoice_metadata(req)) == NULL)
+	if ((meta_s = bw_param_metadata_new(req)) == NULL)
 		return BW_ERROR;
 
 	bw_id_new("in", id);

@@ -277,28 +277,6 @@ sub_int(struct bw_req *req, int64_t v)
 	return bw_arena_printf(&req->arena, "%lld", (long long)v);
 }
 
-/* metadata, with keys set to "" left out (Stripe's unset); "{}" if none. */
-static char *
-sub_metadata(struct bw_req *req)
-{
-	const char	*k;
-	json_t		*m, *v, *out;
-	char		*s;
-	int		 rc;
-
-	if ((rc = bw_param_metadata(req, req->json, "metadata", &m)) ==
-	    BW_ERROR)
-		return NULL;
-	out = json_object();
-	if (rc == BW_OK)
-		json_object_foreach(m, k, v)
-			if (json_string_length(v) > 0)
-				json_object_set(out, k, v);
-	s = json_dumps(out, JSON_COMPACT);
-	json_decref(out);
-	return s;
-}
-
 /*
  * The customer (live, not deleted; 400 resource_missing otherwise, as a
  * parameter that names nothing) and the subscription's start time.
@@ -627,7 +605,7 @@ subscriptions_create(struct bw_req *req)
 		    &end) != BW_OK)
 			return bw_err_internal(req);
 	}
-	if ((meta_s = sub_metadata(req)) == NULL)
+	if ((meta_s = bw_param_metadata_new(req)) == NULL)
 		return BW_ERROR;
 
 	bw_id_new("sub", id);

@@ -302,6 +302,27 @@ bw_param_metadata(struct bw_req *req, json_t *obj, const char *key,
 	return BW_OK;
 }
 
+char *
+bw_param_metadata_new(struct bw_req *req)
+{
+	const char	*k;
+	json_t		*m, *v, *out;
+	char		*s;
+	int		 rc;
+
+	if ((rc = bw_param_metadata(req, req->json, "metadata", &m)) ==
+	    BW_ERROR)
+		return NULL;
+	out = json_object();
+	if (rc == BW_OK)
+		json_object_foreach(m, k, v)
+			if (json_string_length(v) > 0)
+				json_object_set(out, k, v);
+	s = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return s;
+}
+
 static int
 page_id(struct bw_req *req, const char *name, const char *prefix,
     const char **out)

@@ -52,6 +52,13 @@ int	bw_param_object(struct bw_req *, json_t *obj, const char *key,
 int	bw_param_metadata(struct bw_req *, json_t *obj, const char *key,
 	    json_t **out);
 
+/*
+ * metadata of a new object as JSON text (caller frees): keys set to ""
+ * are left out (Stripe's unset), "{}" when absent; NULL on a bad value
+ * (the error is set).
+ */
+char	*bw_param_metadata_new(struct bw_req *);
+
 /* Character count of valid UTF-8 S. */
 size_t	bw_utf8_len(const char *s);
 /* Light email shape check: local@domain.tld, no spaces, <= 254 bytes. */
