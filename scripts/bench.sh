@@ -122,6 +122,53 @@ read -r C_RPS C_P50 C_P99 C_ERR < <(run create \
 	"http://127.0.0.1:$PORT/api/v1/customers" "Authorization: Bearer $KEY" \
 	scripts/bench-post-customer.lua)
 
+# The billing run (issue 11): BENCH_RENEWALS monthly subscriptions
+# (default 100,000) on one test clock, written straight to the tables as
+# if created at T0, then one advance of the clock to T0 + 1 month renews
+# every one of them through the scheduler's own unit of work: a renewal
+# invoice (plan line, usage, pending items), finalized with a number,
+# paid by the test card, and its events. Reported as renewals per second.
+RENEWALS=${BENCH_RENEWALS:-100000}
+PLAN=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/plans" \
+	-H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+	-d '{"name":"Bench","currency":"usd","amount":1000,"interval":"month"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+echo "bench: seeding $RENEWALS subscriptions on a test clock"
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO test_clocks (tenant_id, livemode, id, name, frozen_time)
+    VALUES ('$TENANT', false, 'clock_bench', 'bench', '2030-01-01T00:00:00Z');
+INSERT INTO customers (tenant_id, livemode, id, email, payment_method,
+    test_clock_id)
+    SELECT '$TENANT', false, 'cus_renew' || lpad(g::text, 16, '0'),
+    'renew' || g || '@example.com', 'pm_card_visa', 'clock_bench'
+    FROM generate_series(1, $RENEWALS) g;
+INSERT INTO subscriptions (tenant_id, livemode, id, customer_id, plan_id,
+    status, quantity, current_period_start, current_period_end,
+    billing_cycle_anchor, started_at, usage_billed_until, created,
+    test_clock_id)
+    SELECT '$TENANT', false, 'sub_renew' || lpad(g::text, 16, '0'),
+    'cus_renew' || lpad(g::text, 16, '0'), '$PLAN', 'active', 1,
+    '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z', '2030-01-01T00:00:00Z',
+    '2030-01-01T00:00:00Z', '2030-01-01T00:00:00Z', '2030-01-01T00:00:00Z',
+    'clock_bench' FROM generate_series(1, $RENEWALS) g;
+ANALYZE;
+SQL
+R_START=$(date +%s.%N)
+curl -fsS -o "$DIR/advance.json" --max-time 3600 -X POST \
+	"http://127.0.0.1:$PORT/api/v1/test_clocks/clock_bench/advance" \
+	-H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+	-d '{"frozen_time":"2030-02-01T00:00:00Z"}'
+R_END=$(date +%s.%N)
+R_DONE=$(psql "$DATABASE_URL" -Atq -c "SELECT count(*) FROM invoices
+    WHERE tenant_id = '$TENANT' AND billing_reason = 'subscription_cycle'
+    AND status = 'paid'")
+[ "$R_DONE" = "$RENEWALS" ] || {
+	echo "bench: expected $RENEWALS paid renewals, found $R_DONE" >&2
+	exit 1
+}
+R_RATE=$(python3 -c "print(f'{$RENEWALS / ($R_END - $R_START):.0f}')")
+R_SECS=$(python3 -c "print(f'{$R_END - $R_START:.1f}')")
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 printf '\n%-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50_ms p99_ms non2xx vs_nginx
 printf '%-34s %10s %9s %9s %7s %8s\n' "nginx fixed 200" "$N_RPS" "$N_P50" "$N_P99" "$N_ERR" 1.00
@@ -129,4 +176,6 @@ printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/verify (sk)" "$V_RPS" "
 printf '%-34s %10s %9s %9s %7s %8s\n' "GET /auth/tenants/details (sk)" "$D_RPS" "$D_P50" "$D_P99" "$D_ERR" "$(ratio "$D_RPS" "$N_RPS")"
 printf '%-34s %10s %9s %9s %7s %8s\n' "GET /customers?limit=20 (10k)" "$L_RPS" "$L_P50" "$L_P99" "$L_ERR" "$(ratio "$L_RPS" "$N_RPS")"
 printf '%-34s %10s %9s %9s %7s %8s\n' "POST /customers" "$C_RPS" "$C_P50" "$C_P99" "$C_ERR" "$(ratio "$C_RPS" "$N_RPS")"
+printf '\n%-34s %10s renewals/s (%s renewals in %s s, one test-clock advance)\n' \
+    "billing run" "$R_RATE" "$RENEWALS" "$R_SECS"
 echo "bench: raw wrk output kept until exit in $DIR; root $ROOT"

@@ -256,6 +256,7 @@ if [ "$server_up" = 1 ]; then
 	    BILLOW_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 	    BILLOW_BIN="$ROOT/$B/billow" \
 	    BILLOW_KORE_PRELOAD="$LIBASAN" \
+	    BILLOW_PROPERTY_CYCLES="${BILLOW_PROPERTY_CYCLES:-2000}" \
 	    ASAN_OPTIONS="detect_leaks=$LSAN:abort_on_error=0" \
 	    "$B/api_tests" || api_rc=$?
 	if [ "$api_rc" -eq 124 ] || [ "$api_rc" -eq 137 ]; then
@@ -294,6 +295,8 @@ if [ "$server_up" = 1 ]; then
 		    BILLOW_ADMIN_EMAIL="$ADMIN_EMAIL" \
 		    BILLOW_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 		    BILLOW_BEHIND_PROXY=1 \
+		    BILLOW_BIN="$ROOT/$B/billow" \
+		    BILLOW_PROPERTY_CYCLES=200 \
 		    ASAN_OPTIONS="detect_leaks=$LSAN:abort_on_error=0" \
 		    "$B/api_tests" || nginx_rc=$?
 		kill -QUIT "$(cat "$DIR/nginx.pid")" 2>/dev/null || true

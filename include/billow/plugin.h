@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define BILLOW_ABI_MAJOR	1
-#define BILLOW_ABI_MINOR	0
+#define BILLOW_ABI_MINOR	1
 
 /* Result codes, the same everywhere (handlers, hooks, host calls). */
 #define BILLOW_OK		0
@@ -88,13 +88,30 @@ typedef int	(*billow_task_fn)(struct billow_req *req, const char *payload);
  *   inside the registration transaction.
  * "test.filter" (filter), struct billow_filter_ctx: exists so plugin
  *   authors and the test suite can exercise filter ordering.
- * Later hooks (billing core): "invoice.lines" (filter), "payment.collect"
- * (filter), "subscription.changed" (action).
+ * Billing hooks (ABI 1.1), each inside the transaction that makes the
+ * invoice or the change (nothing a handler reads or writes outlives a
+ * rollback):
+ * "subscription.changed" (action), struct billow_change_ctx: a plan or
+ *   quantity change of a subscription at AT inside its period [s, e), or
+ *   its preview (PREVIEW 1: the upcoming-invoice preview; write nothing).
+ *   Handlers append the lines the change owes (prorations) to LINES; the
+ *   core then makes them pending items, invoices them or, with
+ *   proration_behavior none, drops them, as BILLING.md says.
+ * "invoice.lines" (filter), struct billow_invoice_lines_ctx: a draft
+ *   subscription invoice about to be written; handlers may append
+ *   lines (adjustments). Runs on the upcoming-invoice preview too.
+ * "payment.collect" (filter), struct billow_payment_ctx: one collection
+ *   attempt; the first handler that sets HANDLED decides the outcome
+ *   (a live payment processor). Unhandled test-mode attempts go to the
+ *   built-in simulator; unhandled live ones fail (no_payment_processor).
  */
 #define BILLOW_HOOK_HTTP_REQUEST	"http.request"
 #define BILLOW_HOOK_EVENT_CREATED	"event.created"
 #define BILLOW_HOOK_TENANT_REGISTERED	"tenant.registered"
 #define BILLOW_HOOK_TEST_FILTER		"test.filter"
+#define BILLOW_HOOK_SUBSCRIPTION_CHANGED	"subscription.changed"
+#define BILLOW_HOOK_INVOICE_LINES	"invoice.lines"
+#define BILLOW_HOOK_PAYMENT_COLLECT	"payment.collect"
 
 struct billow_http_ctx {
 	struct billow_req	*req;
@@ -123,6 +140,73 @@ struct billow_filter_ctx {
 	struct billow_req	*req;		/* may be NULL */
 	int64_t			 value;		/* transformed in place */
 	char			 trace[256];	/* handlers may append */
+};
+
+/* An invoice line a billing hook adds. Amounts in minor units. */
+struct billow_line {
+	char		kind[16];	/* "proration" or "adjustment" */
+	char		description[256];
+	int64_t		amount;		/* the line total, rounded once */
+	int64_t		unit_amount;	/* the price it is based on, or -1 */
+	int64_t		quantity;	/* >= 1 */
+	int64_t		period_start;	/* UNIX seconds */
+	int64_t		period_end;
+};
+
+#define BILLOW_LINES_MAX	16
+
+struct billow_change_ctx {
+	struct billow_req	*req;
+	const char		*subscription_id;
+	const char		*currency;	/* "USD" */
+	/* create_prorations, always_invoice or none (BILLING.md). */
+	const char		*proration_behavior;
+	int			 preview;	/* 1: write nothing */
+	int			 interval_changed; /* a new period starts */
+	int64_t			 at;		/* the change time t */
+	int64_t			 period_start;	/* [s, e) holding t */
+	int64_t			 period_end;
+	const char		*old_plan_name;
+	int64_t			 old_unit_amount;
+	int64_t			 old_quantity;
+	const char		*new_plan_name;
+	int64_t			 new_unit_amount;
+	int64_t			 new_quantity;
+	/* Out: the lines the change owes, in order. */
+	struct billow_line	 lines[BILLOW_LINES_MAX];
+	int			 nlines;
+};
+
+struct billow_invoice_lines_ctx {
+	struct billow_req	*req;
+	const char		*invoice_id;	/* NULL on a preview */
+	const char		*customer_id;
+	const char		*subscription_id;
+	const char		*currency;
+	const char		*billing_reason;
+	int			 preview;
+	/* In: how many lines the core has; out: room for more. */
+	int			 core_lines;
+	struct billow_line	 lines[BILLOW_LINES_MAX];
+	int			 nlines;
+};
+
+struct billow_payment_ctx {
+	struct billow_req	*req;
+	const char		*invoice_id;
+	const char		*customer_id;
+	const char		*payment_method;	/* NULL: none */
+	const char		*currency;
+	int64_t			 amount;
+	int64_t			 application_fee_amount;
+	int			 livemode;
+	/* Out. */
+	int			 handled;
+	int			 succeeded;
+	char			 provider[16];		/* "stripe" */
+	char			 provider_payment_id[128];
+	char			 failure_code[48];
+	char			 failure_reason[160];
 };
 
 /*

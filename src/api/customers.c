@@ -506,7 +506,7 @@ customers_delete(struct bw_req *req)
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		rc = bw_subscription_cancel_now(req, PQgetvalue(res, i, 0), 0,
-		    NULL);
+		    -1, NULL);
 		if (rc != BW_OK && rc != BW_DECLINED) {
 			PQclear(res);
 			return BW_ERROR;

@@ -11,6 +11,7 @@
 #include "auth/crypto.h"
 #include "billing/invoice.h"
 #include "billing/money.h"
+#include "billing/subscription.h"
 #include "db/db.h"
 
 #define INVOICE_LINES_MAX	100
@@ -45,7 +46,8 @@
 	"SELECT status FROM invoices WHERE id = $1 FOR UPDATE"
 
 #define SQL_INVOICE_SET_STATUS \
-	"UPDATE invoices SET status = $2 WHERE id = $1"
+	"UPDATE invoices SET status = $2, next_payment_attempt = NULL WHERE " \
+	"id = $1"
 
 static const char *const invoice_statuses[] = { "draft", "open", "paid",
     "void", "uncollectible", NULL };
@@ -413,6 +415,54 @@ invoice_no_params(struct bw_req *req)
 }
 
 /*
+ * Before an invoice changes state: its subscription's row is locked first
+ * (the scheduler's lock order: subscription, invoice, customer), and a
+ * test-clock customer's changes happen at the clock's time. *SUB_ID gets
+ * the subscription ("" for none). BW_DECLINED when there is no invoice.
+ */
+#define SQL_INVOICE_HOLD \
+	"SELECT i.subscription_id, k.frozen_time IS NOT NULL AS on_clock, " \
+	"floor(extract(epoch FROM k.frozen_time))::bigint AS clock_now " \
+	"FROM invoices i JOIN customers c ON c.tenant_id = i.tenant_id AND " \
+	"c.id = i.customer_id LEFT JOIN test_clocks k ON k.tenant_id = " \
+	"c.tenant_id AND k.id = c.test_clock_id WHERE i.id = $1"
+
+#define SQL_INVOICE_SUB_LOCK \
+	"SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE"
+
+static int
+invoice_hold(struct bw_req *req, const char *id, char sub_id[BW_ID_MAX])
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+	int64_t		 clock_now = -1;
+
+	sub_id[0] = '\0';
+	if ((res = bw_db_query(req->db, SQL_INVOICE_HOLD, 1, p)) == NULL)
+		return BW_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return BW_DECLINED;
+	}
+	if (!bw_db_isnull(res, 0, "subscription_id"))
+		snprintf(sub_id, BW_ID_MAX, "%s", bw_db_val(res, 0,
+		    "subscription_id"));
+	if (strcmp(bw_db_val(res, 0, "on_clock"), "t") == 0)
+		clock_now = bw_db_int(res, 0, "clock_now");
+	PQclear(res);
+	if (sub_id[0] != '\0') {
+		p[0] = sub_id;
+		if ((res = bw_db_query(req->db, SQL_INVOICE_SUB_LOCK, 1, p)) ==
+		    NULL)
+			return BW_ERROR;
+		PQclear(res);
+	}
+	if (clock_now >= 0 && bw_billing_set_now(req, clock_now) != BW_OK)
+		return BW_ERROR;
+	return BW_OK;
+}
+
+/*
  * Finalize never charges: a one-off invoice is Stripe's auto_advance
  * false, so collection waits for POST /invoices/{id}/pay. An invoice with
  * nothing due is paid at once (BILLING.md).
@@ -424,7 +474,13 @@ invoices_finalize(struct bw_req *req)
 	json_t		*inv;
 	int		 rc;
 
+	char		 sub_id[BW_ID_MAX];
+
 	if (invoice_no_params(req) != BW_OK)
+		return BW_ERROR;
+	if ((rc = invoice_hold(req, id, sub_id)) == BW_DECLINED)
+		return bw_err_not_found(req, "invoice");
+	if (rc != BW_OK)
 		return BW_ERROR;
 	if ((rc = bw_invoice_finalize(req, id, &inv)) == BW_DECLINED)
 		return bw_err_not_found(req, "invoice");
@@ -448,16 +504,28 @@ static int
 invoices_pay(struct bw_req *req)
 {
 	struct bw_invoice_attempt	 at;
+	char				 sub_id[BW_ID_MAX];
 	json_t				*inv;
 	int				 rc;
 
 	if (invoice_no_params(req) != BW_OK)
+		return BW_ERROR;
+	if ((rc = invoice_hold(req, bw_req_param(req, 0), sub_id)) ==
+	    BW_DECLINED)
+		return bw_err_not_found(req, "invoice");
+	if (rc != BW_OK)
 		return BW_ERROR;
 	rc = bw_invoice_collect(req, bw_req_param(req, 0), &at, &inv);
 	if (rc == BW_DECLINED)
 		return bw_err_not_found(req, "invoice");
 	if (rc != BW_OK)
 		return BW_ERROR;
+	/* Paid: its subscription may be active again (BILLING.md). */
+	if (sub_id[0] != '\0' && bw_sub_sync_status(req, sub_id, 1, NULL) !=
+	    BW_OK) {
+		json_decref(inv);
+		return BW_ERROR;
+	}
 	if (!at.succeeded) {
 		json_decref(inv);
 		return bw_req_error(req, 402, "card_error", at.failure_code,
@@ -471,10 +539,16 @@ static int
 invoice_close(struct bw_req *req, const char *status, const char *type)
 {
 	const char	*p[2] = { bw_req_param(req, 0), status };
+	char		 sub_id[BW_ID_MAX];
 	json_t		*inv;
 	PGresult	*res;
+	int		 rc;
 
 	if (invoice_no_params(req) != BW_OK)
+		return BW_ERROR;
+	if ((rc = invoice_hold(req, p[0], sub_id)) == BW_DECLINED)
+		return bw_err_not_found(req, "invoice");
+	if (rc != BW_OK)
 		return BW_ERROR;
 	if ((res = bw_db_query(req->db, SQL_INVOICE_STATUS, 1, p)) == NULL)
 		return BW_ERROR;
@@ -497,7 +571,10 @@ invoice_close(struct bw_req *req, const char *status, const char *type)
 	PQclear(res);
 	if (bw_invoice_get(req, p[0], &inv) != BW_OK)
 		return BW_ERROR;
+	/* BILLING.md: void or uncollectible no longer keep it past_due. */
 	if (bw_invoice_emit(req, type, inv) != BW_OK ||
+	    (sub_id[0] != '\0' && bw_sub_sync_status(req, sub_id, 1, NULL) !=
+	    BW_OK) ||
 	    bw_audit(req, type, p[0], json_pack("{s:b}", "livemode",
 	    req->who.livemode)) != BW_OK) {
 		json_decref(inv);

@@ -17,6 +17,7 @@
 #include "billing/money.h"
 #include "billing/period.h"
 #include "billing/subscription.h"
+#include "billing/usage.h"
 #include "db/db.h"
 #include "plugin/plugin.h"
 
@@ -24,43 +25,13 @@
 #define SUB_TRIAL_DAYS_MAX	730
 #define SUB_DAY			86400LL
 
-#define SQL_EPOCH(col) \
-	"floor(extract(epoch FROM " col "))::bigint"
-
-#define SUB_COLUMNS \
-	"id, livemode, customer_id, plan_id, status, quantity, " \
-	SQL_EPOCH("current_period_start") " AS current_period_start, " \
-	SQL_EPOCH("current_period_end") " AS current_period_end, " \
-	SQL_EPOCH("trial_end") " AS trial_end, cancel_at_period_end, " \
-	SQL_EPOCH("canceled_at") " AS canceled_at, " \
-	SQL_EPOCH("paused_at") " AS paused_at, " \
-	SQL_EPOCH("billing_cycle_anchor") " AS billing_cycle_anchor, " \
-	"latest_invoice_id, metadata::text AS metadata, " \
-	SQL_EPOCH("created") " AS created"
-
-#define SQL_SUB_GET \
-	"SELECT " SUB_COLUMNS " FROM subscriptions WHERE id = $1"
-
 #define SQL_SUBS_LIST(order) \
-	"SELECT " SUB_COLUMNS " FROM subscriptions WHERE " \
+	"SELECT " BW_SUB_COLUMNS " FROM subscriptions WHERE " \
 	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
 	"AND ($4::text IS NULL OR status = $4) " \
 	"AND ($5::text IS NULL OR customer_id = $5) " \
 	"AND ($6::text IS NULL OR plan_id = $6) " \
 	"ORDER BY id " order " LIMIT $3::int"
-
-/*
- * The customer and the time the subscription starts: the frozen_time of
- * the customer's test clock, else the transaction's now(), in whole
- * seconds. Locked before the first invoice exists: no other transaction
- * can see that invoice, so the usual order (invoice, then customer) still
- * holds for everyone else, and bw_invoice_finalize() relocks it for free.
- */
-#define SQL_SUB_CUSTOMER \
-	"SELECT c.deleted, coalesce((SELECT " SQL_EPOCH("k.frozen_time") \
-	" FROM test_clocks k WHERE k.id = c.test_clock_id), " \
-	SQL_EPOCH("now()") ") AS now FROM customers c WHERE c.id = $1 " \
-	"FOR UPDATE OF c"
 
 #define SQL_SUB_PLAN \
 	"SELECT name, type, amount, currency, interval, interval_count, " \
@@ -70,66 +41,30 @@
 	"INSERT INTO subscriptions (tenant_id, livemode, id, customer_id, " \
 	"plan_id, status, quantity, current_period_start, " \
 	"current_period_end, trial_end, billing_cycle_anchor, " \
-	"latest_invoice_id, metadata) VALUES " \
-	"(current_setting('app.tenant_id'), " \
+	"latest_invoice_id, metadata, started_at, usage_billed_until, " \
+	"test_clock_id) VALUES (current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
 	"$5::bigint, to_timestamp($6::bigint), to_timestamp($7::bigint), " \
 	"to_timestamp($8::bigint), to_timestamp($9::bigint), $10, " \
-	"$11::jsonb)"
+	"$11::jsonb, to_timestamp($6::bigint), to_timestamp($6::bigint), " \
+	"(SELECT c.test_clock_id FROM customers c WHERE c.id = $2))"
 
 #define SQL_SUB_SET_STATUS \
 	"UPDATE subscriptions SET status = $2 WHERE id = $1"
 
-#define SQL_SUB_INVOICE_INSERT \
-	"INSERT INTO invoices (tenant_id, livemode, id, customer_id, " \
-	"subscription_id, currency, subtotal, total, billing_reason, " \
-	"period_start, period_end) VALUES " \
-	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
-	"$5::bigint, $5::bigint, $6, to_timestamp($7::bigint), " \
-	"to_timestamp($8::bigint))"
-
-#define SQL_SUB_LINE_INSERT \
-	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
-	"position, kind, description, amount, unit_amount, quantity, " \
-	"period_start, period_end) VALUES " \
-	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, $3::int, $4, " \
-	"$5, $6::bigint, $7::bigint, $8::bigint, to_timestamp($9::bigint), " \
-	"to_timestamp($10::bigint))"
-
-/*
- * Pending items (BILLING.md "Changes mid-period"): the unbilled ones of a
- * subscription, oldest first, locked until an invoice bills them.
- */
-#define SQL_SUB_PENDING_UNBILLED \
-	"SELECT id, kind, description, amount, unit_amount, quantity, " \
-	SQL_EPOCH("period_start") " AS period_start, " \
-	SQL_EPOCH("period_end") " AS period_end FROM " \
-	"subscription_pending_items WHERE subscription_id = $1 AND " \
-	"invoice_id IS NULL ORDER BY created, id FOR UPDATE"
-
-#define SQL_SUB_PENDING_BILLED \
-	"UPDATE subscription_pending_items SET invoice_id = $2 WHERE id = $1"
-
 #define SQL_SUB_PENDING_INSERT \
 	"INSERT INTO subscription_pending_items (tenant_id, livemode, id, " \
 	"subscription_id, kind, description, amount, unit_amount, quantity, " \
-	"period_start, period_end) VALUES " \
+	"period_start, period_end, unit_amount_decimal) VALUES " \
 	"(current_setting('app.tenant_id'), " \
-	"current_setting('app.livemode')::boolean, $1, $2, 'proration', $3, " \
+	"current_setting('app.livemode')::boolean, $1, $2, $9, $3, " \
 	"$4::bigint, $5::bigint, $6::bigint, to_timestamp($7::bigint), " \
-	"to_timestamp($8::bigint))"
+	"to_timestamp($8::bigint), $10)"
 
-/*
- * The first retry (BILLING.md "Collection and dunning"): the tenant's
- * first dunning_retry_days offset from the first failure at $2; none
- * (NULL) when the tenant has no retries.
- */
-#define SQL_SUB_FIRST_RETRY \
-	"UPDATE invoices SET next_payment_attempt = to_timestamp($2::bigint " \
-	"+ (SELECT t.dunning_retry_days[1] FROM tenants t WHERE t.id = " \
-	"current_setting('app.tenant_id'))::bigint * 86400) WHERE id = $1"
+/* A pause at $2: usage before it is now billed (as a pending item). */
+#define SQL_SUB_BILLED_UNTIL \
+	"UPDATE subscriptions SET usage_billed_until = greatest(" \
+	"usage_billed_until, to_timestamp($2::bigint)) WHERE id = $1"
 
 /*
  * Cancel (BILLING.md "Ending, pausing, resuming"). The subscription and
@@ -138,23 +73,13 @@
  */
 #define SQL_SUB_CANCEL_LOCK \
 	"SELECT s.status, s.customer_id, s.quantity, s.cancel_at_period_end, " \
-	SQL_EPOCH("s.current_period_start") " AS period_start, " \
-	SQL_EPOCH("s.current_period_end") " AS period_end, " \
+	BW_SQL_EPOCH("s.current_period_start") " AS period_start, " \
+	BW_SQL_EPOCH("s.current_period_end") " AS period_end, " \
+	BW_SQL_EPOCH("s.usage_billed_until") " AS billed_until, " \
 	"s.plan_id, p.name, p.amount, p.currency, p.interval, " \
 	"p.interval_count FROM subscriptions s JOIN plans p ON " \
 	"p.tenant_id = s.tenant_id AND p.id = s.plan_id WHERE s.id = $1 " \
 	"FOR UPDATE OF s"
-
-/* No more retries of the subscription's open invoices. */
-#define SQL_SUB_STOP_DUNNING \
-	"UPDATE invoices SET next_payment_attempt = NULL WHERE " \
-	"subscription_id = $1 AND status = 'open' AND " \
-	"next_payment_attempt IS NOT NULL"
-
-#define SQL_SUB_CANCELED \
-	"UPDATE subscriptions SET status = 'canceled', canceled_at = " \
-	"to_timestamp($2::bigint), cancel_at_period_end = false, " \
-	"latest_invoice_id = coalesce($3, latest_invoice_id) WHERE id = $1"
 
 #define SQL_SUB_AT_PERIOD_END \
 	"UPDATE subscriptions SET cancel_at_period_end = true WHERE id = $1"
@@ -188,77 +113,6 @@ struct sub_new {
 	int64_t		 now;
 };
 
-static json_t *
-sub_time(const PGresult *res, int row, const char *col)
-{
-	char	buf[32];
-
-	if (bw_db_isnull(res, row, col))
-		return json_null();
-	bw_time_rfc3339(bw_db_int(res, row, col), buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static json_t *
-sub_str(const PGresult *res, int row, const char *col)
-{
-	if (bw_db_isnull(res, row, col))
-		return json_null();
-	return json_string(bw_db_val(res, row, col));
-}
-
-/* A subscriptions row (SUB_COLUMNS) as the contract's subscription. */
-static json_t *
-sub_json(const PGresult *res, int row)
-{
-	json_t	*meta;
-
-	if ((meta = json_loads(bw_db_val(res, row, "metadata"), 0,
-	    NULL)) == NULL)
-		meta = json_object();
-	return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:s, s:I, s:o, "
-	    "s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
-	    "object", "subscription",
-	    "id", bw_db_val(res, row, "id"),
-	    "livemode", strcmp(bw_db_val(res, row, "livemode"), "t") == 0,
-	    "created", sub_time(res, row, "created"),
-	    "customer_id", bw_db_val(res, row, "customer_id"),
-	    "plan_id", bw_db_val(res, row, "plan_id"),
-	    "status", bw_db_val(res, row, "status"),
-	    "quantity", (json_int_t)bw_db_int(res, row, "quantity"),
-	    "current_period_start", sub_time(res, row,
-	    "current_period_start"),
-	    "current_period_end", sub_time(res, row, "current_period_end"),
-	    "trial_end", sub_time(res, row, "trial_end"),
-	    "cancel_at_period_end", strcmp(bw_db_val(res, row,
-	    "cancel_at_period_end"), "t") == 0,
-	    "canceled_at", sub_time(res, row, "canceled_at"),
-	    "paused_at", sub_time(res, row, "paused_at"),
-	    "billing_cycle_anchor", sub_time(res, row,
-	    "billing_cycle_anchor"),
-	    "latest_invoice_id", sub_str(res, row, "latest_invoice_id"),
-	    "metadata", meta);
-}
-
-/* The subscription ID in *OUT: BW_OK, BW_DECLINED (none) or BW_ERROR. */
-static int
-sub_get(struct bw_req *req, const char *id, json_t **out)
-{
-	const char	*p[1] = { id };
-	PGresult	*res;
-
-	*out = NULL;
-	if ((res = bw_db_query(req->db, SQL_SUB_GET, 1, p)) == NULL)
-		return BW_ERROR;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return BW_DECLINED;
-	}
-	*out = sub_json(res, 0);
-	PQclear(res);
-	return BW_OK;
-}
-
 /* Runs SQL with P for its effect only. */
 static int
 sub_exec(struct bw_req *req, const char *sql, int n, const char **p)
@@ -284,22 +138,17 @@ sub_int(struct bw_req *req, int64_t v)
 static int
 sub_customer(struct bw_req *req, struct sub_new *sn)
 {
-	const char	*p[1] = { sn->customer_id };
-	PGresult	*res;
-	int		 ok;
+	int	deleted = 0, rc;
 
-	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
+	rc = bw_billing_customer_now(req, sn->customer_id, &sn->now, &deleted);
+	if (rc == BW_ERROR)
 		return BW_ERROR;
-	ok = PQntuples(res) == 1 &&
-	    strcmp(bw_db_val(res, 0, "deleted"), "t") != 0;
-	if (ok)
-		sn->now = bw_db_int(res, 0, "now");
-	PQclear(res);
-	if (!ok)
+	if (rc == BW_DECLINED || deleted)
 		return bw_req_error(req, 400, "invalid_request_error",
 		    "resource_missing", "customer_id", "No such customer: "
 		    "'%.64s'.", sn->customer_id);
-	return BW_OK;
+	/* Rows written from here on carry the customer's billing time. */
+	return bw_billing_set_now(req, sn->now);
 }
 
 /* The plan: it must exist (400 resource_missing), be recurring and active. */
@@ -337,172 +186,21 @@ sub_plan(struct bw_req *req, struct sub_new *sn, int has_trial)
 	return BW_OK;
 }
 
-/* One invoice line (SQL_SUB_LINE_INSERT). */
-struct sub_line {
-	const char	*kind;
-	const char	*description;
-	int64_t		 amount;
-	const char	*unit_amount;	/* NULL: none */
-	int64_t		 quantity;
-	int64_t		 start;
-	int64_t		 end;
-};
-
-/* What sub_invoice_create() builds. */
-struct sub_invoice {
-	const char		*id;
-	const char		*customer_id;
-	const char		*sub_id;
-	const char		*currency;
-	const char		*reason;	/* billing_reason */
-	const struct sub_line	*plan;		/* first line, or NULL */
-	PGresult		*items;		/* SQL_SUB_PENDING_UNBILLED */
-	const struct sub_line	*last;		/* last line, or NULL */
-};
-
-/* The unbilled pending items of SUB_ID, locked, in *OUT (caller clears). */
-static int
-sub_pending(struct bw_req *req, const char *sub_id, PGresult **out)
-{
-	const char	*p[1] = { sub_id };
-
-	if ((*out = bw_db_query(req->db, SQL_SUB_PENDING_UNBILLED, 1, p)) ==
-	    NULL)
-		return BW_ERROR;
-	return BW_OK;
-}
-
-/* The pending items' nonzero lines (BILLING.md: 0 is left out). */
-static int
-sub_pending_lines(PGresult *items)
-{
-	int	 i, n = 0;
-
-	for (i = 0; items != NULL && i < PQntuples(items); i++)
-		if (bw_db_int(items, i, "amount") != 0)
-			n++;
-	return n;
-}
-
-/*
- * Draft invoice SI->id of the subscription (BILLING.md "Invoices"): the
- * plan line, the pending items and the last line, in that order, each
- * when there is one; subtotal and total their sum, the period spanning
- * them. The pending items are marked billed by it (those of amount 0 too,
- * with no line). Emits invoice.created.
- */
-static int
-sub_invoice_create(struct bw_req *req, const struct sub_invoice *si)
-{
-	const struct sub_line	*l;
-	struct sub_line		 it;
-	const char		*p[10];
-	char			 lid[BW_ID_MAX];
-	json_t			*inv;
-	int64_t			 total = 0, start = 0, end = 0;
-	int			 i, n, nitems, first = 1, pos, rc;
-
-	nitems = si->items != NULL ? PQntuples(si->items) : 0;
-	/* Two passes: the totals first (the invoice row), then the lines. */
-	for (pos = 0; pos < 2; pos++) {
-		n = 0;
-		for (i = -1; i < nitems + 1; i++) {
-			if (i == -1 || i == nitems) {
-				l = i == -1 ? si->plan : si->last;
-				if (l == NULL)
-					continue;
-			} else {
-				if (bw_db_int(si->items, i, "amount") == 0)
-					continue;
-				it.kind = bw_db_val(si->items, i, "kind");
-				it.description = bw_db_val(si->items, i,
-				    "description");
-				it.amount = bw_db_int(si->items, i, "amount");
-				it.unit_amount = bw_db_isnull(si->items, i,
-				    "unit_amount") ? NULL : bw_db_val(
-				    si->items, i, "unit_amount");
-				it.quantity = bw_db_int(si->items, i,
-				    "quantity");
-				it.start = bw_db_int(si->items, i,
-				    "period_start");
-				it.end = bw_db_int(si->items, i, "period_end");
-				l = &it;
-			}
-			if (pos == 0) {
-				if (__builtin_add_overflow(total, l->amount,
-				    &total) || total > BW_MONEY_AMOUNT_MAX ||
-				    total < -BW_MONEY_AMOUNT_MAX)
-					return bw_err_invalid(req, "quantity",
-					    "The invoice total is too large.");
-				if (first || l->start < start)
-					start = l->start;
-				if (first || l->end > end)
-					end = l->end;
-				first = 0;
-				continue;
-			}
-			bw_id_new("il", lid);
-			p[0] = lid;
-			p[1] = si->id;
-			p[2] = sub_int(req, n++);
-			p[3] = l->kind;
-			p[4] = l->description;
-			p[5] = sub_int(req, l->amount);
-			p[6] = l->unit_amount;
-			p[7] = sub_int(req, l->quantity);
-			p[8] = sub_int(req, l->start);
-			p[9] = sub_int(req, l->end);
-			if (sub_exec(req, SQL_SUB_LINE_INSERT, 10, p) != BW_OK)
-				return BW_ERROR;
-		}
-		if (pos == 0) {
-			if (first)
-				return bw_err_internal(req);	/* no line */
-			p[0] = si->id;
-			p[1] = si->customer_id;
-			p[2] = si->sub_id;
-			p[3] = si->currency;
-			p[4] = sub_int(req, total);
-			p[5] = si->reason;
-			p[6] = sub_int(req, start);
-			p[7] = sub_int(req, end);
-			if (sub_exec(req, SQL_SUB_INVOICE_INSERT, 8, p) !=
-			    BW_OK)
-				return BW_ERROR;
-		}
-	}
-	for (i = 0; i < nitems; i++) {
-		p[0] = bw_db_val(si->items, i, "id");
-		p[1] = si->id;
-		if (sub_exec(req, SQL_SUB_PENDING_BILLED, 2, p) != BW_OK)
-			return BW_ERROR;
-	}
-	if (bw_invoice_get(req, si->id, &inv) != BW_OK)
-		return BW_ERROR;
-	rc = bw_invoice_emit(req, "invoice.created", inv);
-	json_decref(inv);
-	return rc;
-}
-
 /*
  * The first invoice (BILLING.md "Invoices"), and a resume's: one plan line
  * for [start, end), billed in advance, then the pending items ITEMS (NULL:
  * none), billing_reason REASON; finalized with the balance rules and, when
- * something is due, collected once. *FAILED is 1 after a declined attempt;
- * dunning then starts: next_payment_attempt is the first retry.
+ * something is due, collected once. *FAILED is 1 after a declined attempt,
+ * which starts dunning (bw_invoice_collect schedules the retries).
  */
 static int
 sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
     const char *sub_id, const char *inv_id, int64_t start, int64_t end,
     const char *reason, PGresult *items, int *failed)
 {
-	struct bw_invoice_attempt	 at;
-	struct sub_invoice		 si;
-	struct sub_line			 plan;
-	const char			*p[2];
-	json_t				*inv;
-	int64_t				 amount;
-	int				 rc;
+	struct bw_sub_invoice	 si;
+	struct bw_sub_line	 plan;
+	int64_t			 amount;
 
 	*failed = 0;
 	/* <= 99,999,999 x 1,000,000 fits, but the check costs nothing. */
@@ -516,6 +214,7 @@ sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
 	    sn->plan_name, (long long)sn->quantity);
 	plan.amount = amount;
 	plan.unit_amount = sub_int(req, sn->unit_amount);
+	plan.unit_amount_decimal = NULL;
 	plan.quantity = sn->quantity;
 	plan.start = start;
 	plan.end = end;
@@ -525,34 +224,12 @@ sub_first_invoice(struct bw_req *req, const struct sub_new *sn,
 	si.sub_id = sub_id;
 	si.currency = sn->currency;
 	si.reason = reason;
-	si.plan = &plan;
+	si.lines = &plan;
+	si.nlines = 1;
 	si.items = items;
-	if (sub_invoice_create(req, &si) != BW_OK)
+	if (bw_sub_invoice_create(req, &si) != BW_OK)
 		return BW_ERROR;
-
-	if (bw_invoice_finalize(req, inv_id, &inv) != BW_OK)
-		return BW_ERROR;
-	rc = strcmp(json_string_value(json_object_get(inv, "status")),
-	    "open") == 0;
-	json_decref(inv);
-	if (!rc)
-		return BW_OK;	/* the balance covered it: paid at once */
-
-	/*
-	 * Dunning (BILLING.md): retries run at the tenant's
-	 * dunning_retry_days after the first failure, which is now (the
-	 * clock's time). next_payment_attempt is set before the attempt so
-	 * invoice.payment_failed carries it; a success clears it again. The
-	 * retries themselves are the scheduler's, which does not exist yet.
-	 */
-	p[0] = inv_id;
-	p[1] = sub_int(req, sn->now);
-	if (sub_exec(req, SQL_SUB_FIRST_RETRY, 2, p) != BW_OK)
-		return BW_ERROR;
-	if (bw_invoice_collect(req, inv_id, &at, NULL) != BW_OK)
-		return BW_ERROR;
-	*failed = !at.succeeded;
-	return BW_OK;
+	return bw_sub_invoice_settle(req, inv_id, failed);
 }
 
 /*
@@ -639,7 +316,7 @@ subscriptions_create(struct bw_req *req)
 		}
 	}
 
-	if (sub_get(req, id, &sub) != BW_OK)
+	if (bw_subscription_get(req, id, &sub) != BW_OK)
 		return BW_ERROR;
 	if (bw_event_emit_json(req, "subscription.created", json_pack("{s:O}",
 	    "object", sub)) != BW_OK) {
@@ -686,7 +363,7 @@ sub_list(struct bw_req *req, const char *customer_id, const char *url)
 		return BW_ERROR;
 	items = json_array();
 	for (row = 0; row < PQntuples(res); row++)
-		json_array_append_new(items, sub_json(res, row));
+		json_array_append_new(items, bw_subscription_json(res, row));
 	PQclear(res);
 	return bw_page_respond(req, &page, items, url);
 }
@@ -725,176 +402,11 @@ subscriptions_get(struct bw_req *req)
 	json_t	*sub;
 	int	 rc;
 
-	if ((rc = sub_get(req, bw_req_param(req, 0), &sub)) == BW_DECLINED)
+	if ((rc = bw_subscription_get(req, bw_req_param(req, 0), &sub)) == BW_DECLINED)
 		return bw_err_not_found(req, "subscription");
 	if (rc != BW_OK)
 		return BW_ERROR;
 	return bw_req_json(req, 200, sub);
-}
-
-/* What a cancel now works out from the locked subscription. */
-struct sub_cancel {
-	const char	*id;
-	const char	*customer_id;
-	const char	*plan_name;
-	const char	*currency;
-	int64_t		 unit_amount;
-	int64_t		 quantity;
-	int64_t		 start;
-	int64_t		 end;
-	int64_t		 now;
-};
-
-/*
- * The final invoice of a cancel at SC->now (BILLING.md "Ending, pausing,
- * resuming"): the pending items, then, with CREDIT, one proration line
- * crediting the unused plan time [now, end). Created only when it has a
- * non-zero line (*INV_ID is then set, else ""). Finalized with the balance
- * rules: a credit becomes customer balance and nothing is due, so it is
- * paid at once. It never enters dunning: were anything due, it is
- * collected once and left alone (no next_payment_attempt).
- */
-static int
-sub_final_invoice(struct bw_req *req, const struct sub_cancel *sc,
-    int credit, char inv_id[BW_ID_MAX])
-{
-	struct bw_invoice_attempt	 at;
-	struct sub_invoice		 si;
-	struct sub_line			 cl;
-	PGresult			*items;
-	json_t				*inv;
-	int64_t				 amount = 0;
-	int				 rc;
-
-	inv_id[0] = '\0';
-	if (credit && bw_money_credit(sc->unit_amount, sc->quantity,
-	    sc->end - sc->now, sc->end - sc->start, &amount) != BW_OK)
-		return bw_err_internal(req);
-	if (sub_pending(req, sc->id, &items) != BW_OK)
-		return BW_ERROR;
-	if (amount == 0 && sub_pending_lines(items) == 0) {
-		PQclear(items);
-		return BW_OK;	/* lines of 0 are left out: no invoice */
-	}
-
-	bw_id_new("in", inv_id);
-	cl.kind = "proration";
-	cl.description = bw_arena_printf(&req->arena, "Unused time on %s "
-	    "\xc3\x97 %lld", sc->plan_name, (long long)sc->quantity);
-	cl.amount = amount;
-	cl.unit_amount = sub_int(req, sc->unit_amount);
-	cl.quantity = sc->quantity;
-	cl.start = sc->now;
-	cl.end = sc->end;
-	memset(&si, 0, sizeof(si));
-	si.id = inv_id;
-	si.customer_id = sc->customer_id;
-	si.sub_id = sc->id;
-	si.currency = sc->currency;
-	si.reason = "subscription_cancel";
-	si.items = items;
-	si.last = amount != 0 ? &cl : NULL;
-	rc = sub_invoice_create(req, &si);
-	PQclear(items);
-	if (rc != BW_OK)
-		return BW_ERROR;
-
-	if (bw_invoice_finalize(req, inv_id, &inv) != BW_OK)
-		return BW_ERROR;
-	rc = strcmp(json_string_value(json_object_get(inv, "status")),
-	    "open") == 0;
-	json_decref(inv);
-	if (!rc)
-		return BW_OK;	/* the usual case: a credit, paid at once */
-	/* Collected once, never dunned: a decline leaves it open. */
-	if (bw_invoice_collect(req, inv_id, &at, NULL) != BW_OK)
-		return BW_ERROR;
-	return BW_OK;
-}
-
-int
-bw_subscription_cancel_now(struct bw_req *req, const char *id, int prorate,
-    json_t **out)
-{
-	struct sub_cancel	 sc;
-	const char		*p[3];
-	char			 inv_id[BW_ID_MAX];
-	const char		*status;
-	json_t			*sub;
-	PGresult		*res;
-	int			 found, credit;
-
-	if (out != NULL)
-		*out = NULL;
-	memset(&sc, 0, sizeof(sc));
-	sc.id = id;
-	p[0] = id;
-	if ((res = bw_db_query(req->db, SQL_SUB_CANCEL_LOCK, 1, p)) == NULL)
-		return BW_ERROR;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return BW_DECLINED;
-	}
-	status = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "status"));
-	sc.customer_id = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
-	    "customer_id"));
-	sc.plan_name = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "name"));
-	sc.currency = bw_arena_strdup(&req->arena, bw_db_val(res, 0,
-	    "currency"));
-	sc.unit_amount = bw_db_int(res, 0, "amount");
-	sc.quantity = bw_db_int(res, 0, "quantity");
-	sc.start = bw_db_int(res, 0, "period_start");
-	sc.end = bw_db_int(res, 0, "period_end");
-	PQclear(res);
-	if (strcmp(status, "canceled") == 0)
-		return bw_req_error(req, 409, "invalid_request_error",
-		    "invalid_state", NULL, "This subscription is already "
-		    "canceled.");
-
-	/* Its open invoices get no more retries (before the customer lock). */
-	if (sub_exec(req, SQL_SUB_STOP_DUNNING, 1, p) != BW_OK)
-		return BW_ERROR;
-
-	/* The time: the customer's test clock, else now (as create does). */
-	p[0] = sc.customer_id;
-	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
-		return BW_ERROR;
-	found = PQntuples(res) == 1;
-	if (found)
-		sc.now = bw_db_int(res, 0, "now");
-	PQclear(res);
-	if (!found)
-		return bw_err_internal(req);
-
-	/*
-	 * The credit for the unused plan time: none during a trial (nothing
-	 * was billed) nor while paused (pausing already made it a pending
-	 * item), nor outside [start, end). The pending items ride the final
-	 * invoice whatever PRORATE says.
-	 */
-	credit = prorate && strcmp(status, "trial") != 0 &&
-	    strcmp(status, "paused") != 0 && sc.now >= sc.start &&
-	    sc.now < sc.end;
-	if (sub_final_invoice(req, &sc, credit, inv_id) != BW_OK)
-		return BW_ERROR;
-
-	p[0] = id;
-	p[1] = sub_int(req, sc.now);
-	p[2] = inv_id[0] != '\0' ? inv_id : NULL;
-	if (sub_exec(req, SQL_SUB_CANCELED, 3, p) != BW_OK)
-		return BW_ERROR;
-	if (sub_get(req, id, &sub) != BW_OK)
-		return BW_ERROR;
-	if (bw_event_emit_json(req, "subscription.canceled", json_pack(
-	    "{s:O}", "object", sub)) != BW_OK) {
-		json_decref(sub);
-		return BW_ERROR;
-	}
-	if (out != NULL)
-		*out = sub;
-	else
-		json_decref(sub);
-	return BW_OK;
 }
 
 /*
@@ -926,7 +438,7 @@ sub_cancel_at_period_end(struct bw_req *req, const char *id)
 		    "canceled.");
 	if (!already && sub_exec(req, SQL_SUB_AT_PERIOD_END, 1, p) != BW_OK)
 		return BW_ERROR;
-	if (sub_get(req, id, &sub) != BW_OK)
+	if (bw_subscription_get(req, id, &sub) != BW_OK)
 		return BW_ERROR;
 	/* Nothing changed, nothing to tell. */
 	if (!already && bw_event_emit_json(req, "subscription.updated",
@@ -957,7 +469,7 @@ subscriptions_cancel(struct bw_req *req)
 		return BW_ERROR;
 	if (at_end)
 		return sub_cancel_at_period_end(req, id);
-	if ((rc = bw_subscription_cancel_now(req, id, prorate, &sub)) ==
+	if ((rc = bw_subscription_cancel_now(req, id, prorate, -1, &sub)) ==
 	    BW_DECLINED)
 		return bw_err_not_found(req, "subscription");
 	if (rc != BW_OK)
@@ -972,6 +484,7 @@ struct sub_held {
 	int		 cancel_waiting;
 	int64_t		 start;
 	int64_t		 end;
+	int64_t		 billed_until;
 };
 
 /*
@@ -984,7 +497,7 @@ sub_hold(struct bw_req *req, const char *id, struct sub_held *sh)
 {
 	const char	*p[1] = { id };
 	PGresult	*res;
-	int		 ok;
+	int		 ok, rc;
 
 	memset(sh, 0, sizeof(*sh));
 	if ((res = bw_db_query(req->db, SQL_SUB_CANCEL_LOCK, 1, p)) == NULL)
@@ -1012,20 +525,17 @@ sub_hold(struct bw_req *req, const char *id, struct sub_held *sh)
 	    &sh->sn.interval) == BW_OK;
 	sh->start = bw_db_int(res, 0, "period_start");
 	sh->end = bw_db_int(res, 0, "period_end");
+	sh->billed_until = bw_db_int(res, 0, "billed_until");
 	PQclear(res);
 	if (!ok)
 		return bw_err_internal(req);
 
-	p[0] = sh->sn.customer_id;
-	if ((res = bw_db_query(req->db, SQL_SUB_CUSTOMER, 1, p)) == NULL)
-		return BW_ERROR;
-	ok = PQntuples(res) == 1;
-	if (ok)
-		sh->sn.now = bw_db_int(res, 0, "now");
-	PQclear(res);
-	if (!ok)
+	if ((rc = bw_billing_customer_now(req, sh->sn.customer_id,
+	    &sh->sn.now, NULL)) == BW_DECLINED)
 		return bw_err_internal(req);
-	return BW_OK;
+	if (rc != BW_OK)
+		return BW_ERROR;
+	return bw_billing_set_now(req, sh->sn.now);
 }
 
 /* The empty (or {}) body pause and resume take. */
@@ -1046,7 +556,7 @@ sub_respond_event(struct bw_req *req, const char *id, const char *type)
 {
 	json_t	*sub;
 
-	if (sub_get(req, id, &sub) != BW_OK)
+	if (bw_subscription_get(req, id, &sub) != BW_OK)
 		return BW_ERROR;
 	if (bw_event_emit_json(req, type, json_pack("{s:O}", "object",
 	    sub)) != BW_OK) {
@@ -1054,6 +564,28 @@ sub_respond_event(struct bw_req *req, const char *id, const char *type)
 		return BW_ERROR;
 	}
 	return bw_req_json(req, 200, sub);
+}
+
+/* Subscription ID owes line L (a KIND pending item) to its next invoice. */
+static int
+sub_pending_add(struct bw_req *req, const char *id, const char *kind,
+    const struct bw_sub_line *l)
+{
+	const char	*p[10];
+	char		 pid[BW_ID_MAX];
+
+	bw_id_new("pi", pid);
+	p[0] = pid;
+	p[1] = id;
+	p[2] = l->description;
+	p[3] = sub_int(req, l->amount);
+	p[4] = l->unit_amount;
+	p[5] = sub_int(req, l->quantity);
+	p[6] = sub_int(req, l->start);
+	p[7] = sub_int(req, l->end);
+	p[8] = kind;
+	p[9] = l->unit_amount_decimal;
+	return sub_exec(req, SQL_SUB_PENDING_INSERT, 10, p);
 }
 
 /*
@@ -1065,11 +597,12 @@ sub_respond_event(struct bw_req *req, const char *id, const char *type)
 static int
 subscriptions_pause(struct bw_req *req)
 {
-	struct sub_held	 sh;
-	const char	*id = bw_req_param(req, 0);
-	const char	*p[8];
-	char		 pid[BW_ID_MAX];
-	int64_t		 credit;
+	struct sub_held		 sh;
+	struct bw_sub_line	 credit, *usage;
+	const char		*id = bw_req_param(req, 0);
+	const char		*p[2];
+	int64_t			 from;
+	int			 i, nusage;
 
 	if (sub_empty_body(req) != BW_OK)
 		return BW_ERROR;
@@ -1080,27 +613,36 @@ subscriptions_pause(struct bw_req *req)
 		    "invalid_state", NULL, "Only an active subscription with "
 		    "no cancel waiting can be paused.");
 
+	/* Usage of [s, t) not yet billed rides the next invoice. */
+	from = sh.billed_until > sh.start ? sh.billed_until : sh.start;
+	if (bw_sub_usage_lines(req, sh.sn.plan_id, sh.sn.customer_id, from,
+	    sh.sn.now, &usage, &nusage) != BW_OK)
+		return BW_ERROR;
+	for (i = 0; i < nusage; i++)
+		if (usage[i].amount != 0 && sub_pending_add(req, id, "usage",
+		    &usage[i]) != BW_OK)
+			return BW_ERROR;
 	if (sh.sn.now >= sh.start && sh.sn.now < sh.end) {
 		if (bw_money_credit(sh.sn.unit_amount, sh.sn.quantity,
-		    sh.end - sh.sn.now, sh.end - sh.start, &credit) != BW_OK)
+		    sh.end - sh.sn.now, sh.end - sh.start, &credit.amount) !=
+		    BW_OK)
 			return bw_err_internal(req);
-		if (credit != 0) {
-			bw_id_new("pi", pid);
-			p[0] = pid;
-			p[1] = id;
-			p[2] = bw_arena_printf(&req->arena, "Unused time on "
-			    "%s \xc3\x97 %lld", sh.sn.plan_name,
-			    (long long)sh.sn.quantity);
-			p[3] = sub_int(req, credit);
-			p[4] = sub_int(req, sh.sn.unit_amount);
-			p[5] = sub_int(req, sh.sn.quantity);
-			p[6] = sub_int(req, sh.sn.now);
-			p[7] = sub_int(req, sh.end);
-			if (sub_exec(req, SQL_SUB_PENDING_INSERT, 8, p) !=
-			    BW_OK)
-				return BW_ERROR;
-		}
+		credit.description = bw_arena_printf(&req->arena, "Unused "
+		    "time on %s \xc3\x97 %lld", sh.sn.plan_name,
+		    (long long)sh.sn.quantity);
+		credit.unit_amount = sub_int(req, sh.sn.unit_amount);
+		credit.unit_amount_decimal = NULL;
+		credit.quantity = sh.sn.quantity;
+		credit.start = sh.sn.now;
+		credit.end = sh.end;
+		if (credit.amount != 0 && sub_pending_add(req, id, "proration",
+		    &credit) != BW_OK)
+			return BW_ERROR;
 	}
+	p[0] = id;
+	p[1] = sub_int(req, sh.sn.now);
+	if (sub_exec(req, SQL_SUB_BILLED_UNTIL, 2, p) != BW_OK)
+		return BW_ERROR;
 	p[0] = id;
 	p[1] = sub_int(req, sh.sn.now);
 	if (sub_exec(req, SQL_SUB_PAUSED, 2, p) != BW_OK)
@@ -1144,7 +686,7 @@ subscriptions_resume(struct bw_req *req)
 	p[3] = inv_id;
 	if (sub_exec(req, SQL_SUB_RESUMED, 4, p) != BW_OK)
 		return BW_ERROR;
-	if (sub_pending(req, id, &items) != BW_OK)
+	if (bw_sub_pending(req, id, &items) != BW_OK)
 		return BW_ERROR;
 	rc = sub_first_invoice(req, &sh.sn, id, inv_id, sh.sn.now, end,
 	    "subscription_resume", items, &failed);

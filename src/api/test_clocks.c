@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "auth/crypto.h"
+#include "billing/subscription.h"
 #include "db/db.h"
 #include "plugin/plugin.h"
 
@@ -216,6 +217,7 @@ clocks_advance(struct bw_req *req)
 	const char	*p[2];
 	char		 t_s[24];
 	int64_t		 t, now;
+	long		 steps;
 	PGresult	*res;
 	json_t		*c;
 
@@ -241,15 +243,13 @@ clocks_advance(struct bw_req *req)
 		    "be earlier than the clock's current frozen_time.");
 
 	/*
-	 * TODO(billing scheduler): NOT DONE YET -- arrives with subscriptions.
-	 * Here, in this transaction and under the clock's row lock, run
-	 * everything due in (now, t] for this clock's customers -- trial
-	 * ends, renewals, usage invoicing, payments, dunning retries and
-	 * their events and webhooks -- in time order, each step at its own
-	 * due time (API.md "Test clocks"), e.g.
-	 *	bw_billing_run_due(req, p[0], now, t);
-	 * A failure there fails the request, so the clock does not move.
+	 * Everything due in (now, t] for this clock's customers, in time
+	 * order, each step at its own instant, through the scheduler's own
+	 * unit of work (API.md "Test clocks"). A failure fails the request:
+	 * the transaction rolls back and the clock does not move.
 	 */
+	if (bw_billing_advance_clock(req, p[0], t, &steps) != BW_OK)
+		return BW_ERROR;
 
 	snprintf(t_s, sizeof(t_s), "%lld", (long long)t);
 	p[1] = t_s;

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "billing/invoice.h"
 #include "billing/money.h"
+#include "billing/rules.h"
 #include "db/db.h"
 #include "plugin/plugin.h"
 #include "server/http.h"
@@ -57,40 +58,42 @@
  * a rolled-back finalization gives its number back: gapless.
  */
 #define SQL_INVOICE_LOCK \
-	"SELECT status, customer_id, total FROM invoices WHERE id = $1 " \
-	"FOR UPDATE"
-
-#define SQL_CUSTOMER_LOCK \
-	"SELECT balance FROM customers WHERE id = $1 FOR UPDATE"
+	"SELECT i.status, i.customer_id, i.total, c.balance FROM invoices i " \
+	"JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = " \
+	"i.customer_id WHERE i.id = $1 FOR UPDATE OF i, c"
 
 /* The customer as it is after, for its customer.updated event. */
 #define SQL_CUSTOMER_BALANCE \
 	"UPDATE customers SET balance = $2::bigint WHERE id = $1 " \
 	"RETURNING " BW_CUSTOMER_COLUMNS
 
-/* Invoice numbers (BILLING.md): the tenant's slug, '-', 4+ digits. */
-#define SQL_NUMBER_NEXT \
+/*
+ * Finalization with the next invoice number (BILLING.md): the tenant's
+ * slug, '-', 4+ digits, from the counter row of the tenant and mode.
+ */
+#define SQL_INVOICE_FINALIZE \
 	"WITH n AS (INSERT INTO invoice_numbers (tenant_id, livemode, last) " \
 	"VALUES (current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, 1) ON CONFLICT " \
 	"(tenant_id, livemode) DO UPDATE SET last = invoice_numbers.last + 1 " \
-	"RETURNING last) SELECT upper(t.slug) || '-' || lpad(n.last::text, " \
-	"greatest(4, length(n.last::text)), '0') AS number FROM n, tenants t " \
-	"WHERE t.id = current_setting('app.tenant_id')"
-
-#define SQL_INVOICE_FINALIZE \
-	"UPDATE invoices SET status = 'open', number = $2, " \
-	"starting_balance = $3::bigint, ending_balance = $4::bigint, " \
-	"amount_due = $5::bigint, amount_paid = 0, finalized_at = now() " \
-	"WHERE id = $1"
+	"RETURNING last) UPDATE invoices SET status = 'open', number = " \
+	"(SELECT upper(t.slug) || '-' || lpad(n.last::text, greatest(4, " \
+	"length(n.last::text)), '0') FROM n, tenants t WHERE t.id = " \
+	"current_setting('app.tenant_id')), starting_balance = $2::bigint, " \
+	"ending_balance = $3::bigint, amount_due = $4::bigint, " \
+	"amount_paid = 0, finalized_at = billow_now() WHERE id = $1"
 
 #define SQL_INVOICE_PAID_NOW \
-	"UPDATE invoices SET status = 'paid', paid_at = now(), " \
+	"UPDATE invoices SET status = 'paid', paid_at = billow_now(), " \
 	"next_payment_attempt = NULL WHERE id = $1"
 
 #define SQL_COLLECT_CONTEXT \
 	"SELECT i.status, i.amount_due, i.currency, i.customer_id, " \
-	"i.subscription_id, c.payment_method, t.platform_fee_bps " \
+	"i.subscription_id, c.payment_method, t.platform_fee_bps, " \
+	"i.billing_reason, t.dunning_retry_days::text AS retry_days, " \
+	SQL_EPOCH("i.first_failed_at") " AS first_failed, " \
+	SQL_EPOCH("billow_now()") " AS now, (SELECT s.status FROM " \
+	"subscriptions s WHERE s.id = i.subscription_id) AS sub_status " \
 	"FROM invoices i JOIN customers c ON c.id = i.customer_id, " \
 	"tenants t WHERE i.id = $1 AND " \
 	"t.id = current_setting('app.tenant_id') FOR UPDATE OF i"
@@ -108,13 +111,19 @@
 /* amount_paid: the sum of the payments whose attempt succeeded. */
 #define SQL_INVOICE_ATTEMPT_PAID \
 	"UPDATE invoices SET attempt_count = attempt_count + 1, " \
-	"status = 'paid', paid_at = now(), next_payment_attempt = NULL, " \
+	"status = 'paid', paid_at = billow_now(), next_payment_attempt = NULL, " \
 	"amount_paid = (SELECT coalesce(sum(amount), 0) FROM payments " \
 	"WHERE invoice_id = $1 AND status <> 'failed' AND status <> " \
 	"'pending') WHERE id = $1"
 
+/*
+ * A failed attempt: $2 the first failure, $3 the next retry (NULL: none;
+ * see invoice_next_retry).
+ */
 #define SQL_INVOICE_ATTEMPT_FAILED \
-	"UPDATE invoices SET attempt_count = attempt_count + 1 WHERE id = $1"
+	"UPDATE invoices SET attempt_count = attempt_count + 1, " \
+	"first_failed_at = to_timestamp($2::bigint), next_payment_attempt = " \
+	"to_timestamp($3::bigint) WHERE id = $1"
 
 static json_t *
 invoice_time(const PGresult *res, int row, const char *col)
@@ -313,16 +322,12 @@ bw_invoice_emit(struct bw_req *req, const char *type, json_t *obj)
 	    obj));
 }
 
-/* Runs SQL with P for its effect only. */
-static int
-invoice_exec(struct bw_req *req, const char *sql, int n, const char **p)
+int
+bw_billing_exec(struct bw_req *req, const char *sql, int n, const char **p)
 {
-	PGresult	*res;
-
-	if ((res = bw_db_query(req->db, sql, n, p)) == NULL)
-		return BW_ERROR;
-	PQclear(res);
-	return BW_OK;
+	/* No rows wanted: it travels with the next statement, in order. */
+	return bw_db_queue(req->db, sql, n, p) == BW_OK ? BW_OK :
+	    bw_err_internal(req);
 }
 
 /* Emits TYPE with the invoice as it is now; hands it to *OUT or drops it. */
@@ -348,8 +353,8 @@ int
 bw_invoice_finalize(struct bw_req *req, const char *id, json_t **out)
 {
 	const char	*p[5];
-	char		 start_s[24], end_s[24], due_s[24], *number;
-	int64_t		 total, balance, due, ending, used;
+	char		 start_s[24], end_s[24], due_s[24];
+	int64_t		 total, balance, due, ending;
 	PGresult	*res;
 	json_t		*cus;
 
@@ -370,32 +375,12 @@ bw_invoice_finalize(struct bw_req *req, const char *id, json_t **out)
 		return BW_ERROR;
 	}
 	total = bw_db_int(res, 0, "total");
+	balance = bw_db_int(res, 0, "balance");
 	p[1] = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "customer_id"));
 	PQclear(res);
 
-	if ((res = bw_db_query(req->db, SQL_CUSTOMER_LOCK, 1, &p[1])) ==
-	    NULL)
-		return BW_ERROR;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return BW_ERROR;
-	}
-	balance = bw_db_int(res, 0, "balance");
-	PQclear(res);
-
-	/*
-	 * BILLING.md "Customer balance" (balance <= 0 is a credit): a total
-	 * <= 0 adds to the credit and nothing is due; a positive total uses
-	 * as much of the credit as it can.
-	 */
-	if (total <= 0) {
-		due = 0;
-		ending = balance + total;
-	} else {
-		used = -balance < total ? -balance : total;
-		due = total - used;
-		ending = balance + used;
-	}
+	if (bw_rule_balance(total, balance, &due, &ending) != BW_OK)
+		return bw_err_internal(req);
 	if (ending != balance) {
 		snprintf(end_s, sizeof(end_s), "%lld", (long long)ending);
 		p[0] = p[1];
@@ -416,30 +401,20 @@ bw_invoice_finalize(struct bw_req *req, const char *id, json_t **out)
 			return BW_ERROR;
 	}
 
-	if ((res = bw_db_query(req->db, SQL_NUMBER_NEXT, 0, NULL)) == NULL)
-		return BW_ERROR;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return BW_ERROR;
-	}
-	number = bw_arena_strdup(&req->arena, bw_db_val(res, 0, "number"));
-	PQclear(res);
-
 	snprintf(start_s, sizeof(start_s), "%lld", (long long)balance);
 	snprintf(end_s, sizeof(end_s), "%lld", (long long)ending);
 	snprintf(due_s, sizeof(due_s), "%lld", (long long)due);
 	p[0] = id;
-	p[1] = number;
-	p[2] = start_s;
-	p[3] = end_s;
-	p[4] = due_s;
-	if (invoice_exec(req, SQL_INVOICE_FINALIZE, 5, p) != BW_OK ||
+	p[1] = start_s;
+	p[2] = end_s;
+	p[3] = due_s;
+	if (bw_billing_exec(req, SQL_INVOICE_FINALIZE, 4, p) != BW_OK ||
 	    invoice_emit_current(req, id, "invoice.finalized", out) != BW_OK)
 		return BW_ERROR;
 	if (due > 0)
 		return BW_OK;
 	/* Nothing due: paid at once, no payment object (BILLING.md). */
-	if (invoice_exec(req, SQL_INVOICE_PAID_NOW, 1, p) != BW_OK ||
+	if (bw_billing_exec(req, SQL_INVOICE_PAID_NOW, 1, p) != BW_OK ||
 	    invoice_emit_current(req, id, "invoice.paid", out) != BW_OK)
 		return BW_ERROR;
 	return BW_OK;
@@ -499,10 +474,13 @@ int
 bw_invoice_collect(struct bw_req *req, const char *id,
     struct bw_invoice_attempt *attempt, json_t **out)
 {
+	struct billow_payment_ctx	 pc;
 	const char	*p[14], *code = NULL, *reason = NULL, *pm;
-	char		 pay_id[BW_ID_MAX], prov_id[BW_ID_MAX];
+	const char	*provider, *prov_ref;
+	char		 pay_id[BW_ID_MAX], prov_id[BW_ID_MAX], who[64];
 	char		 amount_s[24], fee_s[24], net_s[24];
-	int64_t		 amount, fee;
+	int64_t		 amount, fee, now, first, next;
+	int		 days[BW_DUNNING_MAX_RETRIES], ndays;
 	json_t		*pay;
 	PGresult	*res, *ins;
 	int		 ok;
@@ -529,7 +507,7 @@ bw_invoice_collect(struct bw_req *req, const char *id,
 		/* Not reachable through finalize; settles without a charge. */
 		PQclear(res);
 		attempt->succeeded = 1;
-		if (invoice_exec(req, SQL_INVOICE_PAID_NOW, 1, p) != BW_OK)
+		if (bw_billing_exec(req, SQL_INVOICE_PAID_NOW, 1, p) != BW_OK)
 			return BW_ERROR;
 		return invoice_emit_current(req, id, "invoice.paid", out);
 	}
@@ -542,14 +520,44 @@ bw_invoice_collect(struct bw_req *req, const char *id,
 	    bw_db_val(res, 0, "payment_method");
 
 	/*
-	 * The "payment.collect" filter hook goes here once a payment plugin
-	 * (stripe-connect) implements it; until then every attempt goes to
-	 * the built-in simulator.
+	 * The "payment.collect" filter: a payment plugin (stripe-connect)
+	 * that handles the attempt decides it; otherwise the built-in
+	 * simulator does (test mode), or it fails (live mode, no provider).
 	 */
-	ok = bw_invoice_simulate(pm, req->who.livemode, &code, &reason);
+	memset(&pc, 0, sizeof(pc));
+	pc.req = (struct billow_req *)req;
+	pc.invoice_id = id;
+	pc.customer_id = bw_db_val(res, 0, "customer_id");
+	pc.payment_method = pm;
+	pc.currency = bw_db_val(res, 0, "currency");
+	pc.amount = amount;
+	pc.application_fee_amount = fee;
+	pc.livemode = req->who.livemode;
+	if (bw_hook_filter(BILLOW_HOOK_PAYMENT_COLLECT, &pc, who,
+	    sizeof(who)) != BW_OK) {
+		PQclear(res);
+		bw_log(BW_LOG_ERROR, "payment.collect handler of plugin %s "
+		    "failed for %s", who, id);
+		return req->failed ? BW_ERROR : bw_err_internal(req);
+	}
+	if (pc.handled) {
+		ok = pc.succeeded;
+		code = pc.failure_code[0] != '\0' ? pc.failure_code :
+		    "processing_error";
+		reason = pc.failure_reason[0] != '\0' ? pc.failure_reason :
+		    "The payment could not be processed.";
+		provider = pc.provider[0] != '\0' ? pc.provider : "plugin";
+		prov_ref = pc.provider_payment_id[0] != '\0' ?
+		    pc.provider_payment_id : NULL;
+	} else {
+		ok = bw_invoice_simulate(pm, req->who.livemode, &code,
+		    &reason);
+		provider = req->who.livemode ? "stripe" : "simulator";
+		bw_id_new("sim", prov_id);
+		prov_ref = prov_id;
+	}
 
 	bw_id_new("pay", pay_id);
-	bw_id_new("sim", prov_id);
 	snprintf(amount_s, sizeof(amount_s), "%lld", (long long)amount);
 	/*
 	 * BILLING.md: application_fee_amount = round(amount x pct / 100) and
@@ -568,10 +576,31 @@ bw_invoice_collect(struct bw_req *req, const char *id,
 	p[7] = fee_s;
 	p[8] = net_s;
 	p[9] = pm;
-	p[10] = req->who.livemode ? "stripe" : "simulator";
-	p[11] = ok ? prov_id : NULL;
+	p[10] = provider;
+	p[11] = ok ? prov_ref : NULL;
 	p[12] = ok ? NULL : code;
 	p[13] = ok ? NULL : reason;
+	/*
+	 * Dunning (BILLING.md "Collection and dunning"): a subscription
+	 * invoice other than a final one (billing_reason
+	 * subscription_cancel), of a subscription not canceled, retries at
+	 * the tenant's offsets from its first failure; a manual attempt in
+	 * between leaves that schedule as it was.
+	 */
+	now = bw_db_int(res, 0, "now");
+	first = bw_db_isnull(res, 0, "first_failed") ? now :
+	    bw_db_int(res, 0, "first_failed");
+	next = -1;
+	if (!ok && p[2] != NULL && strcmp(bw_db_val(res, 0,
+	    "billing_reason"), "subscription_cancel") != 0 &&
+	    strcmp(bw_db_val(res, 0, "sub_status"), "canceled") != 0) {
+		if (bw_rule_parse_days(bw_db_val(res, 0, "retry_days"), days,
+		    &ndays) != BW_OK) {
+			PQclear(res);
+			return bw_err_internal(req);
+		}
+		next = bw_rule_next_retry(first, days, ndays, now);
+	}
 	ins = bw_db_query(req->db, SQL_PAYMENT_INSERT, 14, p);
 	PQclear(res);
 	if (ins == NULL)
@@ -589,8 +618,13 @@ bw_invoice_collect(struct bw_req *req, const char *id,
 		    sizeof(attempt->failure_reason), "%s", reason);
 	}
 	p[0] = id;
-	if (invoice_exec(req, ok ? SQL_INVOICE_ATTEMPT_PAID :
-	    SQL_INVOICE_ATTEMPT_FAILED, 1, p) != BW_OK ||
+	if (!ok) {
+		p[1] = bw_arena_printf(&req->arena, "%lld", (long long)first);
+		p[2] = next >= 0 ? bw_arena_printf(&req->arena, "%lld",
+		    (long long)next) : NULL;
+	}
+	if (bw_billing_exec(req, ok ? SQL_INVOICE_ATTEMPT_PAID :
+	    SQL_INVOICE_ATTEMPT_FAILED, ok ? 1 : 3, p) != BW_OK ||
 	    bw_invoice_emit(req, ok ? "payment.succeeded" : "payment.failed",
 	    pay) != BW_OK) {
 		json_decref(pay);

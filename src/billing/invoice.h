@@ -85,6 +85,14 @@ int	bw_invoice_collect(struct bw_req *, const char *id,
 int	bw_invoice_simulate(const char *pm, int livemode, const char **code,
 	    const char **reason);
 
+/*
+ * Runs SQL with P for its effect only, in the request's transaction: it
+ * is queued and travels with the next statement (or the COMMIT), in
+ * order; its failure fails that statement and so the transaction.
+ */
+int	bw_billing_exec(struct bw_req *, const char *sql, int n,
+	    const char **p);
+
 /* Writes event TYPE with {"object": OBJ} as data; OBJ is borrowed. */
 int	bw_invoice_emit(struct bw_req *, const char *type, json_t *obj);
 

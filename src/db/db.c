@@ -12,8 +12,8 @@
 #include "core/core.h"
 #include "db/db.h"
 
-#define DB_QUEUE_MAX	4
-#define DB_QUEUE_PARAMS	4
+#define DB_QUEUE_MAX	48
+#define DB_QUEUE_PARAMS	16
 
 struct db_queued {
 	const char	*sql;
@@ -27,7 +27,8 @@ struct db_queued {
  * every statement is prepared once and then only bound and executed.
  */
 #define DB_STMT_SLOTS	512
-#define DB_PIPE_MAX	24	/* results in one pipeline: at most 16 */
+/* Results in one pipeline: each statement may add a PREPARE. */
+#define DB_PIPE_MAX	(2 * DB_QUEUE_MAX + 16)
 
 struct db_stmt {
 	uint64_t	 hash;
@@ -269,10 +270,17 @@ bw_db_queue(struct bw_db *db, const char *sql, int n,
     const char *const *params)
 {
 	struct db_queued	*q;
+	PGresult		*res;
 	int			 i;
 
-	if (db->nqueue >= DB_QUEUE_MAX || n > DB_QUEUE_PARAMS)
+	if (n > DB_QUEUE_PARAMS)
 		return BW_ERROR;
+	if (db->nqueue >= DB_QUEUE_MAX) {
+		/* Full: send what is queued now, in one round trip. */
+		if ((res = bw_db_query(db, "SELECT 1", 0, NULL)) == NULL)
+			return BW_ERROR;
+		PQclear(res);
+	}
 	q = &db->queue[db->nqueue++];
 	q->sql = sql;
 	q->n = n;
@@ -548,6 +556,15 @@ bw_db_commit(struct bw_db *db)
 		db->ro = 0;
 		return db->sqlstate[0] == '\0' ? BW_OK : BW_ERROR;
 	}
+	if (db->nqueue > 0 && db->sqlstate[0] == '\0') {
+		/* Queued statements travel with the COMMIT. */
+		if ((res = db_pipeline(db, "SELECT 1", 0, NULL, 1)) == NULL) {
+			bw_db_rollback(db);
+			return BW_ERROR;
+		}
+		PQclear(res);
+		return BW_OK;
+	}
 	if (db->pending_begin) {
 		/* Nothing was sent: nothing to commit. */
 		db->pending_begin = 0;
@@ -572,6 +589,8 @@ bw_db_rollback(struct bw_db *db)
 {
 	PGresult	*res;
 
+	/* What was queued never runs. */
+	db_queue_clear(db);
 	if (!db->in_tx)
 		return;
 	db->in_tx = 0;

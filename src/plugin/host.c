@@ -314,7 +314,6 @@ bw_event_emit(struct bw_req *req, const char *type, const char *data)
 	struct billow_event_ctx	 ctx;
 	const char		*p[3];
 	char			 id[BW_ID_MAX], who[64];
-	PGresult		*res;
 
 	if (req->db == NULL || req->who.tenant_id[0] == '\0')
 		return BW_ERROR;
@@ -322,9 +321,12 @@ bw_event_emit(struct bw_req *req, const char *type, const char *data)
 	p[0] = id;
 	p[1] = type;
 	p[2] = data != NULL ? data : "{}";
-	if ((res = bw_db_query(req->db, SQL_EVENT_INSERT, 3, p)) == NULL)
-		return BW_ERROR;
-	PQclear(res);
+	/*
+	 * Queued: the insert travels with the next statement (or the
+	 * COMMIT), in order, and a failure still fails the transaction.
+	 */
+	if (bw_db_queue(req->db, SQL_EVENT_INSERT, 3, p) != BW_OK)
+		return bw_err_internal(req);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.req = (struct billow_req *)req;
 	ctx.tenant_id = req->who.tenant_id;
@@ -356,6 +358,35 @@ bw_event_emit_json(struct bw_req *req, const char *type, json_t *data)
 	rc = bw_event_emit(req, type, s);
 	free(s);
 	return rc;
+}
+
+int
+bw_plugin_tasks_count(const struct bw_req *req)
+{
+	const struct bw_task_pending	*t;
+	int				 n = 0;
+
+	for (t = req->tasks; t != NULL; t = t->next)
+		n++;
+	return n;
+}
+
+void
+bw_plugin_tasks_move(struct bw_req *req, int keep, struct bw_arena *to)
+{
+	struct bw_task_pending	**pp, *t, *c;
+	int			  i = 0;
+
+	for (pp = &req->tasks; *pp != NULL; pp = &(*pp)->next, i++) {
+		if (i < keep)
+			continue;
+		t = *pp;
+		c = bw_arena_alloc(to, sizeof(*c));
+		c->type = bw_arena_strdup(to, t->type);
+		c->payload = bw_arena_strdup(to, t->payload);
+		c->next = t->next;
+		*pp = c;
+	}
 }
 
 /*

@@ -65,5 +65,11 @@ int	bw_event_emit(struct bw_req *, const char *type, const char *data_json);
 int	bw_event_emit_json(struct bw_req *, const char *type, json_t *data);
 /* Runs tasks queued by the request, after its transaction committed. */
 void	bw_plugin_run_tasks(struct bw_req *);
+/*
+ * Long units of work run each step on an arena of its own: the tasks a
+ * step queued beyond the first KEEP are copied into arena TO first.
+ */
+int	bw_plugin_tasks_count(const struct bw_req *);
+void	bw_plugin_tasks_move(struct bw_req *, int keep, struct bw_arena *to);
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * The background worker loop. Each pass is one short transaction, so a
  * worker killed at any point leaves nothing half-done; several workers may
- * run at once. Housekeeping removes idempotency records older than 24 h
- * and expired refresh tokens (billow_gc, a SECURITY DEFINER function).
+ * run at once. The billing scheduler runs what subscriptions have due
+ * (src/billing/cycle.c), one subscription and instant per transaction,
+ * rows claimed with FOR UPDATE SKIP LOCKED. Housekeeping removes
+ * idempotency records older than 24 h and expired refresh tokens
+ * (billow_gc, a SECURITY DEFINER function).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -12,8 +15,12 @@
 
 #include "core/core.h"
 #include "db/db.h"
+#include "billing/subscription.h"
 #include "plugin/plugin.h"
 #include "worker/worker.h"
+
+/* Subscriptions one scheduler pass takes on. */
+#define WORKER_SCHED_BATCH	200
 
 static volatile sig_atomic_t	worker_quit, worker_hup;
 
@@ -43,7 +50,8 @@ bw_worker_main(const struct bw_config *cfg)
 	struct sigaction	 sa;
 	struct bw_db		*db;
 	PGresult		*res;
-	int64_t			 next_gc = 0;
+	int64_t			 next_gc = 0, next_sched = 0;
+	int			 n, busy;
 	char			 err[512];
 
 	memset(&sa, 0, sizeof(sa));
@@ -90,7 +98,22 @@ bw_worker_main(const struct bw_config *cfg)
 				next_gc = bw_mono_us() + 2 * 1000000LL;
 			}
 		}
-		worker_nap(200);
+		/*
+		 * The billing scheduler: a full batch means more may be
+		 * due, so go again at once; otherwise look again shortly.
+		 */
+		busy = 0;
+		if (cfg->scheduler && bw_mono_us() >= next_sched) {
+			n = bw_billing_run_due(db, WORKER_SCHED_BATCH);
+			if (n > 0)
+				bw_log(BW_LOG_INFO, "scheduler: %d "
+				    "subscription steps", n);
+			busy = n >= WORKER_SCHED_BATCH;
+			/* Database away: try again a little later. */
+			next_sched = bw_mono_us() + (n < 0 ? 2000000LL : 0);
+		}
+		if (!busy)
+			worker_nap(200);
 	}
 	bw_db_free(db);
 	bw_plugins_unload();

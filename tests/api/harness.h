@@ -136,6 +136,8 @@ Suite		*suite_plans(void);
 Suite		*suite_test_clocks(void);
 Suite		*suite_invoices(void);
 Suite		*suite_subscriptions(void);
+Suite		*suite_billing(void);
+Suite		*suite_property(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);
 

@@ -11,27 +11,10 @@
 
 #include <libpq-fe.h>
 
-#include "harness.h"
+#include "fixtures.h"
 
 #define SUBS		"/api/v1/subscriptions"
 #define CLOCK_TIME	"2028-01-31T00:00:00Z"
-
-static long long
-jint(json_t *j, const char *path)
-{
-	json_t	*v = jget(j, path);
-
-	ck_assert_msg(json_is_integer(v), "%s: not an integer", path);
-	return json_integer_value(v);
-}
-
-static int
-is_null(json_t *j, const char *path)
-{
-	json_t	*v = jget(j, path);
-
-	return v != NULL && json_is_null(v);
-}
 
 static struct resp *
 get_path(const char *auth, const char *fmt, const char *id)
@@ -40,60 +23,6 @@ get_path(const char *auth, const char *fmt, const char *id)
 
 	snprintf(path, sizeof(path), fmt, id);
 	return api_get(path, auth, NULL);
-}
-
-/* A test clock frozen at CLOCK_TIME; returns its id. */
-static char *
-clock_new(const char *auth)
-{
-	struct resp	*r;
-	char		*id;
-
-	r = api_post("/api/v1/test_clocks", auth, "{\"frozen_time\":\""
-	    CLOCK_TIME "\"}", NULL);
-	assert_status(r, 201);
-	id = strdup(jstr(r->json, "id"));
-	resp_free(r);
-	return id;
-}
-
-/* A customer with payment method PM (NULL: none) on CLOCK (NULL: none). */
-static char *
-customer_new(const char *auth, const char *pm, const char *clock)
-{
-	struct resp	*r;
-	char		 body[512], *id;
-	int		 n;
-
-	n = snprintf(body, sizeof(body), "{\"email\":\"s@example.test\"");
-	if (pm != NULL)
-		n += snprintf(body + n, sizeof(body) - (size_t)n,
-		    ",\"payment_method\":\"%s\"", pm);
-	if (clock != NULL)
-		n += snprintf(body + n, sizeof(body) - (size_t)n,
-		    ",\"test_clock_id\":\"%s\"", clock);
-	snprintf(body + n, sizeof(body) - (size_t)n, "}");
-	r = api_post("/api/v1/customers", auth, body, NULL);
-	assert_status(r, 201);
-	id = strdup(jstr(r->json, "id"));
-	resp_free(r);
-	return id;
-}
-
-/* A plan from the JSON object members EXTRA; returns its id. */
-static char *
-plan_new(const char *auth, const char *extra)
-{
-	struct resp	*r;
-	char		 body[512], *id;
-
-	snprintf(body, sizeof(body), "{\"name\":\"Pro\",\"currency\":\"usd\","
-	    "%s}", extra);
-	r = api_post("/api/v1/plans", auth, body, NULL);
-	assert_status(r, 201);
-	id = strdup(jstr(r->json, "id"));
-	resp_free(r);
-	return id;
 }
 
 /* POST /subscriptions for CUS on PLAN with the members EXTRA ("" none). */
@@ -106,21 +35,6 @@ sub_post(const char *auth, const char *cus, const char *plan,
 	snprintf(body, sizeof(body), "{\"customer_id\":\"%s\","
 	    "\"plan_id\":\"%s\"%s%s}", cus, plan, *extra ? "," : "", extra);
 	return api_post(SUBS, auth, body, NULL);
-}
-
-/* Like sub_post(), asserting 201; returns the subscription id. */
-static char *
-sub_new(const char *auth, const char *cus, const char *plan,
-    const char *extra)
-{
-	struct resp	*r;
-	char		*id;
-
-	r = sub_post(auth, cus, plan, extra);
-	assert_status(r, 201);
-	id = strdup(jstr(r->json, "id"));
-	resp_free(r);
-	return id;
 }
 
 /* The newest event of TYPE about object ID, or NULL (caller decrefs). */
@@ -161,9 +75,9 @@ START_TEST(subs_create_monthly_clock)
 	char		*clock, *cus, *plan, *sub, *inv;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":2999,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":2999,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "\"quantity\":3,"
 	    "\"metadata\":{\"team\":\"core\",\"gone\":\"\"}");
 	assert_status(r, 201);
@@ -175,15 +89,15 @@ START_TEST(subs_create_monthly_clock)
 	assert_jstr(o, "customer_id", cus);
 	assert_jstr(o, "plan_id", plan);
 	assert_jstr(o, "status", "active");
-	ck_assert_int_eq(jint(o, "quantity"), 3);
+	ck_assert_int_eq(fx_int(o, "quantity"), 3);
 	assert_jstr(o, "current_period_start", CLOCK_TIME);
 	/* Jan 31 + 1 month clamps to Feb 29 in the leap year 2028. */
 	assert_jstr(o, "current_period_end", "2028-02-29T00:00:00Z");
 	assert_jstr(o, "billing_cycle_anchor", CLOCK_TIME);
-	ck_assert(is_null(o, "trial_end"));
+	ck_assert(fx_is_null(o, "trial_end"));
 	ck_assert(json_is_false(jget(o, "cancel_at_period_end")));
-	ck_assert(is_null(o, "canceled_at"));
-	ck_assert(is_null(o, "paused_at"));
+	ck_assert(fx_is_null(o, "canceled_at"));
+	ck_assert(fx_is_null(o, "paused_at"));
 	assert_jstr(o, "metadata.team", "core");
 	ck_assert_ptr_null(jget(o, "metadata.gone"));
 	ck_assert(strncmp(jstr(o, "latest_invoice_id"), "in_", 3) == 0);
@@ -206,20 +120,20 @@ START_TEST(subs_create_monthly_clock)
 	assert_jstr(o, "customer_id", cus);
 	assert_jstr(o, "currency", "USD");
 	ck_assert_ptr_nonnull(jstr(o, "number"));
-	ck_assert_int_eq(jint(o, "subtotal"), 8997);
-	ck_assert_int_eq(jint(o, "total"), 8997);
-	ck_assert_int_eq(jint(o, "amount_due"), 8997);
-	ck_assert_int_eq(jint(o, "amount_paid"), 8997);
-	ck_assert_int_eq(jint(o, "attempt_count"), 1);
-	ck_assert(is_null(o, "next_payment_attempt"));
+	ck_assert_int_eq(fx_int(o, "subtotal"), 8997);
+	ck_assert_int_eq(fx_int(o, "total"), 8997);
+	ck_assert_int_eq(fx_int(o, "amount_due"), 8997);
+	ck_assert_int_eq(fx_int(o, "amount_paid"), 8997);
+	ck_assert_int_eq(fx_int(o, "attempt_count"), 1);
+	ck_assert(fx_is_null(o, "next_payment_attempt"));
 	assert_jstr(o, "period_start", CLOCK_TIME);
 	assert_jstr(o, "period_end", "2028-02-29T00:00:00Z");
 	ck_assert_int_eq(json_array_size(jget(o, "lines")), 1);
 	assert_jstr(o, "lines.0.kind", "plan");
 	assert_jstr(o, "lines.0.description", "Pro \xc3\x97 3");
-	ck_assert_int_eq(jint(o, "lines.0.unit_amount"), 2999);
-	ck_assert_int_eq(jint(o, "lines.0.quantity"), 3);
-	ck_assert_int_eq(jint(o, "lines.0.amount"), 8997);
+	ck_assert_int_eq(fx_int(o, "lines.0.unit_amount"), 2999);
+	ck_assert_int_eq(fx_int(o, "lines.0.quantity"), 3);
+	ck_assert_int_eq(fx_int(o, "lines.0.amount"), 8997);
 	assert_jstr(o, "lines.0.period_start", CLOCK_TIME);
 	assert_jstr(o, "lines.0.period_end", "2028-02-29T00:00:00Z");
 	resp_free(r);
@@ -230,9 +144,9 @@ START_TEST(subs_create_monthly_clock)
 	ck_assert_int_eq(list_size(r), 1);
 	assert_jstr(r->json, "data.0.status", "succeeded");
 	assert_jstr(r->json, "data.0.subscription_id", sub);
-	ck_assert_int_eq(jint(r->json, "data.0.amount"), 8997);
-	ck_assert_int_eq(jint(r->json, "data.0.application_fee_amount"), 1350);
-	ck_assert_int_eq(jint(r->json, "data.0.net_amount"), 7647);
+	ck_assert_int_eq(fx_int(r->json, "data.0.amount"), 8997);
+	ck_assert_int_eq(fx_int(r->json, "data.0.application_fee_amount"), 1350);
+	ck_assert_int_eq(fx_int(r->json, "data.0.net_amount"), 7647);
 	resp_free(r);
 
 	/* The events of the transaction. */
@@ -271,7 +185,7 @@ check_trial(const char *auth, const char *cus, struct resp *r)
 	assert_jstr(r->json, "trial_end", "2028-02-14T00:00:00Z");
 	assert_jstr(r->json, "current_period_end", "2028-02-14T00:00:00Z");
 	assert_jstr(r->json, "billing_cycle_anchor", "2028-02-14T00:00:00Z");
-	ck_assert(is_null(r->json, "latest_invoice_id"));
+	ck_assert(fx_is_null(r->json, "latest_invoice_id"));
 	g = get_path(auth, "/api/v1/invoices?customer_id=%s", cus);
 	assert_status(g, 200);
 	ck_assert_int_eq(list_size(g), 0);
@@ -289,12 +203,12 @@ START_TEST(subs_trial)
 	char		*clock, *cus, *cus2, *cus3, *plan, *trial_plan;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	cus2 = customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
-	cus3 = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":2999,\"interval\":\"month\"");
-	trial_plan = plan_new(t.sk_test, "\"amount\":2999,\"interval\":"
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	cus2 = fx_customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
+	cus3 = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":2999,\"interval\":\"month\"");
+	trial_plan = fx_plan_new(t.sk_test, "\"amount\":2999,\"interval\":"
 	    "\"month\",\"trial_period_days\":14");
 
 	/* The plan's trial; a card that would decline is not charged. */
@@ -309,7 +223,7 @@ START_TEST(subs_trial)
 	r = sub_post(t.sk_test, cus3, trial_plan, "\"trial_period_days\":0");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "active");
-	ck_assert(is_null(r->json, "trial_end"));
+	ck_assert(fx_is_null(r->json, "trial_end"));
 	ck_assert_ptr_nonnull(jstr(r->json, "latest_invoice_id"));
 	resp_free(r);
 
@@ -331,9 +245,9 @@ START_TEST(subs_declined_past_due)
 	char		*clock, *cus, *plan, *sub, *inv;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
-	plan = plan_new(t.sk_test, "\"amount\":1000,\"interval\":\"week\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":1000,\"interval\":\"week\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "past_due");
@@ -346,9 +260,9 @@ START_TEST(subs_declined_past_due)
 	r = get_path(t.sk_test, "/api/v1/invoices/%s", inv);
 	assert_status(r, 200);
 	assert_jstr(r->json, "status", "open");
-	ck_assert_int_eq(jint(r->json, "attempt_count"), 1);
-	ck_assert_int_eq(jint(r->json, "amount_due"), 1000);
-	ck_assert_int_eq(jint(r->json, "amount_paid"), 0);
+	ck_assert_int_eq(fx_int(r->json, "attempt_count"), 1);
+	ck_assert_int_eq(fx_int(r->json, "amount_due"), 1000);
+	ck_assert_int_eq(fx_int(r->json, "amount_paid"), 0);
 	assert_jstr(r->json, "next_payment_attempt", "2028-02-01T00:00:00Z");
 	resp_free(r);
 	r = get_path(t.sk_test, "/api/v1/payments?invoice_id=%s", inv);
@@ -390,8 +304,8 @@ START_TEST(subs_free_plan)
 	char		*cus, *plan, *inv;
 
 	tenant_register(&t, NULL);
-	cus = customer_new(t.sk_test, "pm_card_chargeDeclined", NULL);
-	plan = plan_new(t.sk_test, "\"amount\":0,\"interval\":\"year\"");
+	cus = fx_customer_new(t.sk_test, "pm_card_chargeDeclined", NULL);
+	plan = fx_plan_new(t.sk_test, "\"amount\":0,\"interval\":\"year\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "active");
@@ -399,8 +313,8 @@ START_TEST(subs_free_plan)
 	resp_free(r);
 	r = get_path(t.sk_test, "/api/v1/invoices/%s", inv);
 	assert_jstr(r->json, "status", "paid");
-	ck_assert_int_eq(jint(r->json, "attempt_count"), 0);
-	ck_assert_int_eq(jint(r->json, "amount_due"), 0);
+	ck_assert_int_eq(fx_int(r->json, "attempt_count"), 0);
+	ck_assert_int_eq(fx_int(r->json, "amount_due"), 0);
 	assert_jstr(r->json, "lines.0.kind", "plan");
 	resp_free(r);
 	r = get_path(t.sk_test, "/api/v1/payments?invoice_id=%s", inv);
@@ -431,15 +345,15 @@ START_TEST(subs_create_validation)
 	char		*cus, *gone, *plan, *once, *off, body[512];
 
 	tenant_register(&t, NULL);
-	cus = customer_new(t.sk_test, "pm_card_visa", NULL);
-	gone = customer_new(t.sk_test, "pm_card_visa", NULL);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	gone = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
 	snprintf(body, sizeof(body), "/api/v1/customers/%s", gone);
 	r = api_delete(body, t.sk_test, NULL);
 	assert_status(r, 200);
 	resp_free(r);
-	plan = plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
-	once = plan_new(t.sk_test, "\"amount\":100,\"type\":\"one_time\"");
-	off = plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
+	plan = fx_plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
+	once = fx_plan_new(t.sk_test, "\"amount\":100,\"type\":\"one_time\"");
+	off = fx_plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
 	snprintf(body, sizeof(body), "/api/v1/plans/%s", off);
 	r = api_patch(body, t.sk_test, "{\"is_active\":false}", NULL);
 	assert_status(r, 200);
@@ -496,7 +410,7 @@ START_TEST(subs_create_validation)
 	/* The largest quantity bills to the minor unit. */
 	r = sub_post(t.sk_test, cus, plan, "\"quantity\":1000000");
 	assert_status(r, 201);
-	ck_assert_int_eq(jint(r->json, "quantity"), 1000000);
+	ck_assert_int_eq(fx_int(r->json, "quantity"), 1000000);
 	resp_free(r);
 
 	r = api_get(SUBS "/sub_nope", t.sk_test, NULL);
@@ -519,13 +433,13 @@ START_TEST(subs_list_filters)
 	char		*a, *b, *p1, *p2, *s1, *s2, *s3, path[512];
 
 	tenant_register(&t, NULL);
-	a = customer_new(t.sk_test, "pm_card_visa", NULL);
-	b = customer_new(t.sk_test, "pm_card_visa", NULL);
-	p1 = plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
-	p2 = plan_new(t.sk_test, "\"amount\":200,\"interval\":\"day\"");
-	s1 = sub_new(t.sk_test, a, p1, "");
-	s2 = sub_new(t.sk_test, a, p2, "\"trial_period_days\":7");
-	s3 = sub_new(t.sk_test, b, p1, "");
+	a = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	b = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	p1 = fx_plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
+	p2 = fx_plan_new(t.sk_test, "\"amount\":200,\"interval\":\"day\"");
+	s1 = fx_sub_new(t.sk_test, a, p1, "");
+	s2 = fx_sub_new(t.sk_test, a, p2, "\"trial_period_days\":7");
+	s3 = fx_sub_new(t.sk_test, b, p1, "");
 
 	r = api_get(SUBS, t.sk_test, NULL);
 	assert_status(r, 200);
@@ -598,9 +512,9 @@ START_TEST(subs_isolation)
 
 	tenant_register(&t, NULL);
 	tenant_register(&o, NULL);
-	cus = customer_new(t.sk_test, "pm_card_visa", NULL);
-	plan = plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
-	sub = sub_new(t.sk_test, cus, plan, "");
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	plan = fx_plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
+	sub = fx_sub_new(t.sk_test, cus, plan, "");
 
 	r = get_path(o.sk_test, SUBS "/%s", sub);
 	assert_status(r, 404);
@@ -619,7 +533,7 @@ START_TEST(subs_isolation)
 	assert_status(r, 404);
 	resp_free(r);
 	/* Another tenant can't subscribe this customer or use this plan. */
-	ocus = customer_new(o.sk_test, "pm_card_visa", NULL);
+	ocus = fx_customer_new(o.sk_test, "pm_card_visa", NULL);
 	r = sub_post(o.sk_test, cus, plan, "");
 	assert_error(r, 400, "invalid_request_error", "resource_missing",
 	    "customer_id");
@@ -661,8 +575,8 @@ START_TEST(subs_period_billed_once)
 	ck_assert_msg(url != NULL && *url != '\0', "DATABASE_URL must name "
 	    "the test database for this test");
 	tenant_register(&t, NULL);
-	cus = customer_new(t.sk_test, "pm_card_visa", NULL);
-	plan = plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	plan = fx_plan_new(t.sk_test, "\"amount\":100,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	inv = strdup(jstr(r->json, "latest_invoice_id"));
@@ -749,7 +663,7 @@ cus_balance(const char *auth, const char *cus)
 
 	r = get_path(auth, "/api/v1/customers/%s", cus);
 	assert_status(r, 200);
-	b = jint(r->json, "balance");
+	b = fx_int(r->json, "balance");
 	resp_free(r);
 	return b;
 }
@@ -777,9 +691,9 @@ START_TEST(subs_cancel_prorate)
 	size_t		 i;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "active");
@@ -811,19 +725,19 @@ START_TEST(subs_cancel_prorate)
 	/* billing_reason "subscription_cancel" is not in the object. */
 	assert_jstr(fin, "subscription_id", sub);
 	assert_jstr(fin, "status", "paid");
-	ck_assert_int_eq(jint(fin, "subtotal"), -1448);
-	ck_assert_int_eq(jint(fin, "total"), -1448);
-	ck_assert_int_eq(jint(fin, "amount_due"), 0);
-	ck_assert_int_eq(jint(fin, "amount_paid"), 0);
-	ck_assert_int_eq(jint(fin, "attempt_count"), 0);
-	ck_assert_int_eq(jint(fin, "starting_balance"), 0);
-	ck_assert_int_eq(jint(fin, "ending_balance"), -1448);
-	ck_assert(is_null(fin, "next_payment_attempt"));
+	ck_assert_int_eq(fx_int(fin, "subtotal"), -1448);
+	ck_assert_int_eq(fx_int(fin, "total"), -1448);
+	ck_assert_int_eq(fx_int(fin, "amount_due"), 0);
+	ck_assert_int_eq(fx_int(fin, "amount_paid"), 0);
+	ck_assert_int_eq(fx_int(fin, "attempt_count"), 0);
+	ck_assert_int_eq(fx_int(fin, "starting_balance"), 0);
+	ck_assert_int_eq(fx_int(fin, "ending_balance"), -1448);
+	ck_assert(fx_is_null(fin, "next_payment_attempt"));
 	ck_assert_int_eq(json_array_size(jget(fin, "lines")), 1);
 	assert_jstr(fin, "lines.0.kind", "proration");
-	ck_assert_int_eq(jint(fin, "lines.0.amount"), -1448);
-	ck_assert_int_eq(jint(fin, "lines.0.unit_amount"), 3000);
-	ck_assert_int_eq(jint(fin, "lines.0.quantity"), 1);
+	ck_assert_int_eq(fx_int(fin, "lines.0.amount"), -1448);
+	ck_assert_int_eq(fx_int(fin, "lines.0.unit_amount"), 3000);
+	ck_assert_int_eq(fx_int(fin, "lines.0.quantity"), 1);
 	assert_jstr(fin, "lines.0.period_start", "2028-02-15T00:00:00Z");
 	assert_jstr(fin, "lines.0.period_end", "2028-02-29T00:00:00Z");
 	assert_jstr(fin, "lines.0.description",
@@ -864,10 +778,10 @@ START_TEST(subs_cancel_prorate_half)
 	char		*clock, *cus, *plan, *sub;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3,\"interval\":\"month\"");
-	sub = sub_new(t.sk_test, cus, plan, "");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3,\"interval\":\"month\"");
+	sub = fx_sub_new(t.sk_test, cus, plan, "");
 	clock_to(t.sk_test, clock, "2028-02-14T12:00:00Z");
 	r = sub_cancel(t.sk_test, sub, "{\"prorate\":true}");
 	assert_status(r, 200);
@@ -878,8 +792,8 @@ START_TEST(subs_cancel_prorate_half)
 	assert_status(r, 200);
 	ck_assert_int_eq(list_size(r), 1);
 	assert_jstr(r->json, "data.0.lines.0.kind", "proration");
-	ck_assert_int_eq(jint(r->json, "data.0.total"), -2);
-	ck_assert_int_eq(jint(r->json, "data.0.lines.0.amount"), -2);
+	ck_assert_int_eq(fx_int(r->json, "data.0.total"), -2);
+	ck_assert_int_eq(fx_int(r->json, "data.0.lines.0.amount"), -2);
 	resp_free(r);
 	ck_assert_int_eq(cus_balance(t.sk_test, cus), -2);
 
@@ -899,9 +813,9 @@ START_TEST(subs_cancel_no_invoice)
 	char		*clock, *cus, *plan, *sub, *first, *trial;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	sub = strdup(jstr(r->json, "id"));
@@ -924,13 +838,13 @@ START_TEST(subs_cancel_no_invoice)
 	ck_assert_int_eq(cus_balance(t.sk_test, cus), 0);
 
 	/* A trial: nothing was billed, nothing to credit. */
-	trial = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
+	trial = fx_sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
 	clock_to(t.sk_test, clock, "2028-02-20T00:00:00Z");
 	r = sub_cancel(t.sk_test, trial, "{\"prorate\":true}");
 	assert_status(r, 200);
 	assert_jstr(r->json, "status", "canceled");
 	assert_jstr(r->json, "canceled_at", "2028-02-20T00:00:00Z");
-	ck_assert(is_null(r->json, "latest_invoice_id"));
+	ck_assert(fx_is_null(r->json, "latest_invoice_id"));
 	resp_free(r);
 	r = sub_invoices(t.sk_test, trial);
 	assert_status(r, 200);
@@ -958,9 +872,9 @@ START_TEST(subs_cancel_at_period_end)
 
 	tenant_register(&t, NULL);
 	tenant_register(&o, NULL);
-	cus = customer_new(t.sk_test, "pm_card_visa", NULL);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
-	sub = sub_new(t.sk_test, cus, plan, "");
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	sub = fx_sub_new(t.sk_test, cus, plan, "");
 
 	r = sub_cancel(t.sk_test, sub, "{\"at_period_end\":true,\"x\":1}");
 	assert_error(r, 400, "invalid_request_error", NULL, NULL);
@@ -982,7 +896,7 @@ START_TEST(subs_cancel_at_period_end)
 	assert_status(r, 200);
 	assert_jstr(r->json, "status", "active");
 	ck_assert(json_is_true(jget(r->json, "cancel_at_period_end")));
-	ck_assert(is_null(r->json, "canceled_at"));
+	ck_assert(fx_is_null(r->json, "canceled_at"));
 	resp_free(r);
 	r = get_path(t.sk_test, SUBS "/%s", sub);
 	assert_status(r, 200);
@@ -1025,9 +939,9 @@ START_TEST(subs_cancel_stops_dunning)
 	char		*clock, *cus, *plan, *sub, *inv;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_chargeDeclined", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "past_due");
@@ -1046,7 +960,7 @@ START_TEST(subs_cancel_stops_dunning)
 	r = get_path(t.sk_test, "/api/v1/invoices/%s", inv);
 	assert_status(r, 200);
 	assert_jstr(r->json, "status", "open");
-	ck_assert(is_null(r->json, "next_payment_attempt"));
+	ck_assert(fx_is_null(r->json, "next_payment_attempt"));
 	resp_free(r);
 
 	free(clock);
@@ -1067,12 +981,12 @@ START_TEST(subs_customer_delete_cancels)
 	char		*clock, *cus, *plan, *a, *b, *c;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
-	a = sub_new(t.sk_test, cus, plan, "");
-	b = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":7");
-	c = sub_new(t.sk_test, cus, plan, "");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	a = fx_sub_new(t.sk_test, cus, plan, "");
+	b = fx_sub_new(t.sk_test, cus, plan, "\"trial_period_days\":7");
+	c = fx_sub_new(t.sk_test, cus, plan, "");
 	r = sub_cancel(t.sk_test, c, "{}");
 	assert_status(r, 200);
 	resp_free(r);
@@ -1147,9 +1061,9 @@ START_TEST(subs_pause_resume)
 
 	tenant_register(&t, NULL);
 	tenant_register(&o, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	assert_jstr(r->json, "status", "active");
@@ -1196,7 +1110,7 @@ START_TEST(subs_pause_resume)
 	r = sub_action(t.sk_test, sub, "resume", NULL);
 	assert_status(r, 200);
 	assert_jstr(r->json, "status", "active");
-	ck_assert(is_null(r->json, "paused_at"));
+	ck_assert(fx_is_null(r->json, "paused_at"));
 	assert_jstr(r->json, "current_period_start", "2028-03-10T00:00:00Z");
 	assert_jstr(r->json, "current_period_end", "2028-04-10T00:00:00Z");
 	assert_jstr(r->json, "billing_cycle_anchor", "2028-03-10T00:00:00Z");
@@ -1209,24 +1123,24 @@ START_TEST(subs_pause_resume)
 	resp_free(g);
 	assert_jstr(inv, "subscription_id", sub);
 	assert_jstr(inv, "status", "paid");
-	ck_assert_int_eq(jint(inv, "subtotal"), 1552);
-	ck_assert_int_eq(jint(inv, "total"), 1552);
-	ck_assert_int_eq(jint(inv, "amount_due"), 1552);
-	ck_assert_int_eq(jint(inv, "amount_paid"), 1552);
-	ck_assert_int_eq(jint(inv, "attempt_count"), 1);
-	ck_assert(is_null(inv, "next_payment_attempt"));
+	ck_assert_int_eq(fx_int(inv, "subtotal"), 1552);
+	ck_assert_int_eq(fx_int(inv, "total"), 1552);
+	ck_assert_int_eq(fx_int(inv, "amount_due"), 1552);
+	ck_assert_int_eq(fx_int(inv, "amount_paid"), 1552);
+	ck_assert_int_eq(fx_int(inv, "attempt_count"), 1);
+	ck_assert(fx_is_null(inv, "next_payment_attempt"));
 	assert_jstr(inv, "period_start", "2028-02-15T00:00:00Z");
 	assert_jstr(inv, "period_end", "2028-04-10T00:00:00Z");
 	ck_assert_int_eq(json_array_size(jget(inv, "lines")), 2);
 	assert_jstr(inv, "lines.0.kind", "plan");
-	ck_assert_int_eq(jint(inv, "lines.0.amount"), 3000);
-	ck_assert_int_eq(jint(inv, "lines.0.unit_amount"), 3000);
+	ck_assert_int_eq(fx_int(inv, "lines.0.amount"), 3000);
+	ck_assert_int_eq(fx_int(inv, "lines.0.unit_amount"), 3000);
 	assert_jstr(inv, "lines.0.period_start", "2028-03-10T00:00:00Z");
 	assert_jstr(inv, "lines.0.period_end", "2028-04-10T00:00:00Z");
 	assert_jstr(inv, "lines.1.kind", "proration");
-	ck_assert_int_eq(jint(inv, "lines.1.amount"), -1448);
-	ck_assert_int_eq(jint(inv, "lines.1.unit_amount"), 3000);
-	ck_assert_int_eq(jint(inv, "lines.1.quantity"), 1);
+	ck_assert_int_eq(fx_int(inv, "lines.1.amount"), -1448);
+	ck_assert_int_eq(fx_int(inv, "lines.1.unit_amount"), 3000);
+	ck_assert_int_eq(fx_int(inv, "lines.1.quantity"), 1);
 	assert_jstr(inv, "lines.1.period_start", "2028-02-15T00:00:00Z");
 	assert_jstr(inv, "lines.1.period_end", "2028-02-29T00:00:00Z");
 	assert_jstr(inv, "lines.1.description",
@@ -1242,11 +1156,11 @@ START_TEST(subs_pause_resume)
 	resp_free(r);
 
 	/* A trial, and a waiting cancel, cannot be paused. */
-	trial = sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
+	trial = fx_sub_new(t.sk_test, cus, plan, "\"trial_period_days\":14");
 	r = sub_action(t.sk_test, trial, "pause", "{}");
 	assert_error(r, 409, "invalid_request_error", "invalid_state", NULL);
 	resp_free(r);
-	waiting = sub_new(t.sk_test, cus, plan, "");
+	waiting = fx_sub_new(t.sk_test, cus, plan, "");
 	r = sub_cancel(t.sk_test, waiting, "{\"at_period_end\":true}");
 	assert_status(r, 200);
 	resp_free(r);
@@ -1280,9 +1194,9 @@ START_TEST(subs_pause_cancel)
 	size_t		 i;
 
 	tenant_register(&t, NULL);
-	clock = clock_new(t.sk_test);
-	cus = customer_new(t.sk_test, "pm_card_visa", clock);
-	plan = plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	clock = fx_clock_new(t.sk_test, CLOCK_TIME);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", clock);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
 	r = sub_post(t.sk_test, cus, plan, "");
 	assert_status(r, 201);
 	sub = strdup(jstr(r->json, "id"));
@@ -1309,12 +1223,12 @@ START_TEST(subs_pause_cancel)
 	resp_free(r);
 	ck_assert_ptr_nonnull(fin);
 	assert_jstr(fin, "status", "paid");
-	ck_assert_int_eq(jint(fin, "total"), -1448);
-	ck_assert_int_eq(jint(fin, "amount_due"), 0);
-	ck_assert_int_eq(jint(fin, "ending_balance"), -1448);
+	ck_assert_int_eq(fx_int(fin, "total"), -1448);
+	ck_assert_int_eq(fx_int(fin, "amount_due"), 0);
+	ck_assert_int_eq(fx_int(fin, "ending_balance"), -1448);
 	ck_assert_int_eq(json_array_size(jget(fin, "lines")), 1);
 	assert_jstr(fin, "lines.0.kind", "proration");
-	ck_assert_int_eq(jint(fin, "lines.0.amount"), -1448);
+	ck_assert_int_eq(fx_int(fin, "lines.0.amount"), -1448);
 	assert_jstr(fin, "lines.0.period_start", "2028-02-15T00:00:00Z");
 	assert_jstr(fin, "lines.0.period_end", "2028-02-29T00:00:00Z");
 	json_decref(fin);

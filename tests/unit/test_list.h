@@ -15,7 +15,8 @@
 	X(fuzz)			\
 	X(plugin)		\
 	X(period)		\
-	X(money)
+	X(money)		\
+	X(rules)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)
