@@ -67,7 +67,13 @@ $(BUILD)/billow: $(MAIN_OBJ) $(CORE_OBJ)
 $(BUILD)/billow.so: $(GLUE_OBJ) $(CORE_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ)
+# The proration plugin's arithmetic (pure, no host calls) is linked into
+# the unit tests as well, so tests/unit/test_proration.c checks the very
+# code the plugin runs.
+UNIT_PLUGIN_OBJ := $(BUILD)/obj/plugins/proration/prorate.o
+$(UNIT_PLUGIN_OBJ): plugins/proration/prorate.h
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ) $(UNIT_PLUGIN_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 $(BUILD)/api_tests: $(API_OBJ)

@@ -108,6 +108,7 @@ CONF=$DIR/billow.test.conf
 {
 	cat conf/billow.test.conf
 	echo "plugin analytics { path $B/plugins/analytics.so }"
+	echo "plugin proration { path $B/plugins/proration.so }"
 } >"$CONF"
 
 step "starting PostgreSQL and Redis in $DIR"

@@ -27,6 +27,21 @@ extern const struct bw_route_table	bw_api_payments;
 extern const struct bw_route_table	bw_api_test_clocks;
 extern const struct bw_route_table	bw_api_customers;
 extern const struct bw_route_table	bw_api_subscriptions;
+extern const struct bw_route_table	bw_api_upcoming;
+
+/*
+ * Runs the subscription.changed hook (BILLING.md "Changes mid-period") on
+ * CTX, filled by the caller but for req and the lines, and returns the
+ * lines its handlers appended (prorations only) as invoice lines in
+ * req->arena: *N of them in *OUT. Shared by PATCH /subscriptions/{id} and
+ * the upcoming-invoice preview (CTX->preview 1); defined in
+ * subscriptions.c. BW_ERROR with the request's error set when a handler
+ * fails or adds an invalid line.
+ */
+struct billow_change_ctx;
+struct bw_sub_line;
+int	bw_sub_change_lines(struct bw_req *, struct billow_change_ctx *ctx,
+	    struct bw_sub_line **out, int *n);
 
 /* An event row (SELECT of events.c) as the contract's event object. */
 struct pg_result;

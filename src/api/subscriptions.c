@@ -2,10 +2,12 @@
  * Subscriptions (API.md "Subscriptions"; BILLING.md "Periods", "Invoices",
  * "Collection and dunning", "Ending, pausing, resuming"): create (trial, or
  * the first invoice collected at once), list with filters, get, a
- * customer's subscriptions, cancel (now, with an optional final invoice,
- * or at the period end), pause (the unused time becomes a pending item)
- * and resume (a new period, invoiced at once with the pending items).
- * Runs on task threads inside the tenant transaction (RLS confines rows).
+ * customer's subscriptions, update (plan and quantity changes with their
+ * prorations, BILLING.md "Changes mid-period"), cancel (now, with an
+ * optional final invoice, or at the period end), pause (the unused time
+ * becomes a pending item) and resume (a new period, invoiced at once with
+ * the pending items). Runs on task threads inside the tenant transaction
+ * (RLS confines rows).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "billing/invoice.h"
 #include "billing/money.h"
 #include "billing/period.h"
+#include "billing/rules.h"
 #include "billing/subscription.h"
 #include "billing/usage.h"
 #include "db/db.h"
@@ -95,6 +98,23 @@
 	"current_period_end = to_timestamp($3::bigint), " \
 	"billing_cycle_anchor = to_timestamp($2::bigint), " \
 	"latest_invoice_id = $4 WHERE id = $1"
+
+/* PATCH: the fields it sets ($2..$5) and the invoice it made ($6). */
+#define SQL_SUB_CHANGED \
+	"UPDATE subscriptions SET plan_id = $2, quantity = $3::bigint, " \
+	"cancel_at_period_end = $4::boolean, metadata = $5::jsonb, " \
+	"latest_invoice_id = coalesce($6, latest_invoice_id) WHERE id = $1"
+
+/*
+ * An interval change at $2: a new period [$2, $3) anchored at $2, and the
+ * usage before $2 billed by the change's invoice.
+ */
+#define SQL_SUB_NEW_PERIOD \
+	"UPDATE subscriptions SET current_period_start = " \
+	"to_timestamp($2::bigint), current_period_end = " \
+	"to_timestamp($3::bigint), billing_cycle_anchor = " \
+	"to_timestamp($2::bigint), usage_billed_until = " \
+	"greatest(usage_billed_until, to_timestamp($2::bigint)) WHERE id = $1"
 
 static const char *const sub_statuses[] = { "trial", "active", "past_due",
     "paused", "canceled", NULL };
@@ -402,7 +422,8 @@ subscriptions_get(struct bw_req *req)
 	json_t	*sub;
 	int	 rc;
 
-	if ((rc = bw_subscription_get(req, bw_req_param(req, 0), &sub)) == BW_DECLINED)
+	rc = bw_subscription_get(req, bw_req_param(req, 0), &sub);
+	if (rc == BW_DECLINED)
 		return bw_err_not_found(req, "subscription");
 	if (rc != BW_OK)
 		return BW_ERROR;
@@ -412,8 +433,7 @@ subscriptions_get(struct bw_req *req)
 /*
  * Cancel at the period end: only the flag, the subscription otherwise
  * stays as it is (canceled_at null). Carrying it out at current_period_end
- * (no renewal, a final usage invoice) is the scheduler's, which does not
- * exist yet.
+ * (no renewal, a final usage invoice) is the scheduler's (cycle.c).
  */
 static int
 sub_cancel_at_period_end(struct bw_req *req, const char *id)
@@ -703,6 +723,481 @@ subscriptions_resume(struct bw_req *req)
 	return sub_respond_event(req, id, "subscription.resumed");
 }
 
+/* ---- PATCH /subscriptions/{id}: changes mid-period ------------------- */
+
+static const char *const sub_behaviors[] = { "create_prorations",
+    "always_invoice", "none", NULL };
+
+/* What PATCH asks for, read before anything is locked. */
+struct sub_patch {
+	const char	*plan_id;	/* NULL: keep */
+	int64_t		 quantity;	/* 0: keep */
+	const char	*behavior;
+	int		 cancel_at_end;	/* -1: keep */
+	json_t		*meta;		/* borrowed; NULL: keep */
+};
+
+int
+bw_sub_change_lines(struct bw_req *req, struct billow_change_ctx *ctx,
+    struct bw_sub_line **out, int *n)
+{
+	struct bw_sub_line	*x;
+	char			 who[64];
+	int			 i;
+
+	*out = NULL;
+	*n = 0;
+	ctx->req = (struct billow_req *)req;
+	ctx->nlines = 0;
+	if (bw_hook_action(BILLOW_HOOK_SUBSCRIPTION_CHANGED, ctx, who,
+	    sizeof(who)) != BW_OK) {
+		bw_log(BW_LOG_ERROR, "subscription.changed handler of plugin "
+		    "%s failed", who);
+		return req->failed ? BW_ERROR : bw_err_internal(req);
+	}
+	if (ctx->nlines <= 0)
+		return BW_OK;
+	if (ctx->nlines > BILLOW_LINES_MAX)
+		return bw_err_internal(req);
+	x = bw_arena_alloc(&req->arena, sizeof(*x) * (size_t)ctx->nlines);
+	for (i = 0; i < ctx->nlines; i++) {
+		const struct billow_line	*b = &ctx->lines[i];
+
+		/*
+		 * A change owes prorations, nothing else: they may become
+		 * pending items, whose kinds are proration and usage.
+		 */
+		if (strncmp(b->kind, "proration", sizeof(b->kind)) != 0 ||
+		    b->quantity < 1 || b->amount > BW_MONEY_AMOUNT_MAX ||
+		    b->amount < -BW_MONEY_AMOUNT_MAX ||
+		    b->period_start > b->period_end) {
+			bw_log(BW_LOG_ERROR, "subscription.changed: a plugin "
+			    "added an invalid line (kind %.16s)", b->kind);
+			return bw_err_internal(req);
+		}
+		x[i].kind = "proration";
+		x[i].description = bw_arena_strndup(&req->arena,
+		    b->description, strnlen(b->description,
+		    sizeof(b->description)));
+		x[i].amount = b->amount;
+		x[i].unit_amount = b->unit_amount >= 0 ? sub_int(req,
+		    b->unit_amount) : NULL;
+		x[i].unit_amount_decimal = NULL;
+		x[i].quantity = b->quantity;
+		x[i].start = b->period_start;
+		x[i].end = b->period_end;
+	}
+	*out = x;
+	*n = ctx->nlines;
+	return BW_OK;
+}
+
+/*
+ * The subscription.changed context for a change of the locked
+ * subscription SH to NP's plan and quantity at SH's billing time.
+ */
+static void
+sub_change_ctx(const char *id, const struct sub_held *sh,
+    const struct sub_new *np, const char *behavior, int interval_changed,
+    struct billow_change_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->subscription_id = id;
+	ctx->currency = sh->sn.currency;
+	ctx->proration_behavior = behavior;
+	ctx->preview = 0;
+	ctx->interval_changed = interval_changed;
+	ctx->at = sh->sn.now;
+	ctx->period_start = sh->start;
+	ctx->period_end = sh->end;
+	ctx->old_plan_name = sh->sn.plan_name;
+	ctx->old_unit_amount = sh->sn.unit_amount;
+	ctx->old_quantity = sh->sn.quantity;
+	ctx->new_plan_name = np->plan_name;
+	ctx->new_unit_amount = np->unit_amount;
+	ctx->new_quantity = np->quantity;
+}
+
+/*
+ * A change within the same interval (BILLING.md "Changes mid-period"):
+ * the prorations become pending items (create_prorations), or an invoice
+ * now with the pending items (always_invoice, when it has a non-zero
+ * line: INV_ID is then set, else ""), or nothing (none).
+ */
+static int
+sub_change_prorate(struct bw_req *req, const char *id,
+    const struct sub_held *sh, const struct sub_new *np,
+    const char *behavior, char inv_id[BW_ID_MAX])
+{
+	struct billow_change_ctx	 ctx;
+	struct bw_sub_invoice		 si;
+	struct bw_sub_line		*lines;
+	PGresult			*items;
+	int				 i, n, rc;
+
+	inv_id[0] = '\0';
+	sub_change_ctx(id, sh, np, behavior, 0, &ctx);
+	if (bw_sub_change_lines(req, &ctx, &lines, &n) != BW_OK)
+		return BW_ERROR;
+	if (strcmp(behavior, "none") == 0)
+		return BW_OK;	/* the new price from the next invoice */
+	if (strcmp(behavior, "create_prorations") == 0) {
+		for (i = 0; i < n; i++)
+			if (lines[i].amount != 0 && sub_pending_add(req, id,
+			    "proration", &lines[i]) != BW_OK)
+				return BW_ERROR;
+		return BW_OK;
+	}
+
+	/* always_invoice: the older pending items first, then the lines. */
+	if (bw_sub_pending(req, id, &items) != BW_OK)
+		return BW_ERROR;
+	bw_id_new("in", inv_id);
+	memset(&si, 0, sizeof(si));
+	si.id = inv_id;
+	si.customer_id = sh->sn.customer_id;
+	si.sub_id = id;
+	si.currency = sh->sn.currency;
+	si.reason = "subscription_update";
+	si.items = items;
+	si.tail = lines;
+	si.ntail = n;
+	rc = bw_sub_invoice_create(req, &si);
+	PQclear(items);
+	if (rc == BW_DECLINED)
+		inv_id[0] = '\0';	/* nothing but zeros: no invoice */
+	return rc == BW_ERROR ? BW_ERROR : BW_OK;
+}
+
+/*
+ * A change to another (interval, interval_count) at t (BILLING.md
+ * "Changes mid-period"): whatever proration_behavior says, the unused
+ * time of the old plan is credited and a new period [t, t + interval)
+ * anchored at t is invoiced at once: its plan line, the credit, the
+ * usage of [max(s, usage_billed_until), t) at the old plan's prices and
+ * the pending items. INV_ID gets the invoice.
+ */
+static int
+sub_change_interval(struct bw_req *req, const char *id,
+    const struct sub_held *sh, const struct sub_new *np,
+    const char *behavior, char inv_id[BW_ID_MAX])
+{
+	struct billow_change_ctx	 ctx;
+	struct bw_sub_invoice		 si;
+	struct bw_sub_line		*credit, *usage, *lines;
+	const char			*p[3];
+	PGresult			*items;
+	int64_t				 t = sh->sn.now, end, amount;
+	int				 ncredit, nusage, rc;
+
+	if (bw_period_add(t, np->interval, np->interval_count, 1, &end) !=
+	    BW_OK)
+		return bw_err_internal(req);
+	/* <= 99,999,999 x 1,000,000 fits, but the check costs nothing. */
+	if (__builtin_mul_overflow(np->unit_amount, np->quantity, &amount) ||
+	    amount > BW_MONEY_AMOUNT_MAX)
+		return bw_err_invalid(req, "quantity", "The invoice total is "
+		    "too large.");
+	sub_change_ctx(id, sh, np, behavior, 1, &ctx);
+	if (bw_sub_change_lines(req, &ctx, &credit, &ncredit) != BW_OK)
+		return BW_ERROR;
+	if (bw_sub_usage_lines(req, sh->sn.plan_id, sh->sn.customer_id,
+	    bw_rule_usage_from(sh->start, sh->billed_until), t, &usage,
+	    &nusage) != BW_OK)
+		return BW_ERROR;
+
+	/* The plan line, the credit, the usage; then the pending items. */
+	lines = bw_arena_alloc(&req->arena, sizeof(*lines) *
+	    (size_t)(1 + ncredit + nusage));
+	lines[0].kind = "plan";
+	lines[0].description = bw_arena_printf(&req->arena, "%s \xc3\x97 "
+	    "%lld", np->plan_name, (long long)np->quantity);
+	lines[0].amount = amount;
+	lines[0].unit_amount = sub_int(req, np->unit_amount);
+	lines[0].unit_amount_decimal = NULL;
+	lines[0].quantity = np->quantity;
+	lines[0].start = t;
+	lines[0].end = end;
+	if (ncredit > 0)
+		memcpy(&lines[1], credit, sizeof(*credit) * (size_t)ncredit);
+	if (nusage > 0)
+		memcpy(&lines[1 + ncredit], usage, sizeof(*usage) *
+		    (size_t)nusage);
+	if (bw_sub_pending(req, id, &items) != BW_OK)
+		return BW_ERROR;
+	bw_id_new("in", inv_id);
+	memset(&si, 0, sizeof(si));
+	si.id = inv_id;
+	si.customer_id = sh->sn.customer_id;
+	si.sub_id = id;
+	si.currency = sh->sn.currency;
+	si.reason = "subscription_update";
+	si.lines = lines;
+	si.nlines = 1 + ncredit + nusage;
+	si.items = items;
+	rc = bw_sub_invoice_create(req, &si);
+	PQclear(items);
+	if (rc != BW_OK)
+		return BW_ERROR;	/* a plan line: never declined */
+
+	p[0] = id;
+	p[1] = sub_int(req, t);
+	p[2] = sub_int(req, end);
+	return sub_exec(req, SQL_SUB_NEW_PERIOD, 3, p);
+}
+
+/*
+ * Stripe's metadata update: keys given are set, a key set to "" is
+ * removed, others keep their value; null clears every key. The merged
+ * object as JSON text (caller frees), or NULL with the error set.
+ */
+static char *
+sub_meta_merge(struct bw_req *req, json_t *old, json_t *patch)
+{
+	const char	*k;
+	json_t		*m, *v;
+	char		*s;
+
+	m = json_is_null(patch) || !json_is_object(old) ? json_object() :
+	    json_deep_copy(old);
+	if (!json_is_null(patch))
+		json_object_foreach(patch, k, v) {
+			if (json_string_length(v) == 0)
+				json_object_del(m, k);
+			else
+				json_object_set(m, k, v);
+		}
+	if (json_object_size(m) > 50) {
+		json_decref(m);
+		bw_err_invalid(req, "metadata", "metadata may have at most 50 "
+		    "keys.");
+		return NULL;
+	}
+	s = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	if (s == NULL)
+		bw_err_internal(req);
+	return s;
+}
+
+/*
+ * previous_attributes of subscription.updated: the old value of each
+ * field that changed; for metadata, as customers do, only the keys that
+ * changed, null for a key that was added.
+ */
+static json_t *
+sub_changes(json_t *old, json_t *now)
+{
+	static const char *const fields[] = { "plan_id", "quantity",
+	    "status", "current_period_start", "current_period_end",
+	    "billing_cycle_anchor", "latest_invoice_id",
+	    "cancel_at_period_end", NULL };
+	const char	*k;
+	json_t		*prev, *om, *nm, *m, *v;
+	size_t		 i;
+
+	prev = json_object();
+	for (i = 0; fields[i] != NULL; i++) {
+		v = json_object_get(old, fields[i]);
+		if (!json_equal(v, json_object_get(now, fields[i])))
+			json_object_set(prev, fields[i], v);
+	}
+	om = json_object_get(old, "metadata");
+	nm = json_object_get(now, "metadata");
+	if (json_equal(om, nm))
+		return prev;
+	m = json_object();
+	json_object_foreach(om, k, v)
+		if (!json_equal(v, json_object_get(nm, k)))
+			json_object_set(m, k, v);
+	json_object_foreach(nm, k, v)
+		if (json_object_get(om, k) == NULL)
+			json_object_set_new(m, k, json_null());
+	json_object_set_new(prev, "metadata", m);
+	return prev;
+}
+
+/* The PATCH body into *SP: strict, as every endpoint (API.md). */
+static int
+sub_patch_read(struct bw_req *req, struct sub_patch *sp)
+{
+	static const char *const allowed[] = { "plan_id", "quantity",
+	    "proration_behavior", "cancel_at_period_end", "metadata", NULL };
+	json_t	*m;
+	int	 cancel = 0, rc;
+
+	memset(sp, 0, sizeof(*sp));
+	if (bw_body_object(req) != BW_OK ||
+	    bw_params_only(req, req->json, allowed) != BW_OK ||
+	    bw_param_str(req, req->json, "plan_id", BW_P_OPTIONAL, 255,
+	    &sp->plan_id) == BW_ERROR ||
+	    bw_param_int(req, req->json, "quantity", BW_P_OPTIONAL, 1,
+	    SUB_QUANTITY_MAX, &sp->quantity) == BW_ERROR ||
+	    bw_param_enum(req, req->json, "proration_behavior", BW_P_OPTIONAL,
+	    sub_behaviors, &sp->behavior) == BW_ERROR)
+		return BW_ERROR;
+	rc = bw_param_bool(req, req->json, "cancel_at_period_end",
+	    BW_P_OPTIONAL, &cancel);
+	if (rc == BW_ERROR)
+		return BW_ERROR;
+	sp->cancel_at_end = rc == BW_OK ? cancel : -1;
+	if (json_object_get(req->json, "plan_id") == NULL)
+		sp->plan_id = NULL;
+	if (json_object_get(req->json, "quantity") == NULL)
+		sp->quantity = 0;
+	if (json_object_get(req->json, "proration_behavior") == NULL)
+		sp->behavior = "create_prorations";
+	/* metadata: null clears it, as on customers. */
+	m = json_object_get(req->json, "metadata");
+	if (m != NULL && !json_is_null(m) && bw_param_metadata(req,
+	    req->json, "metadata", &m) == BW_ERROR)
+		return BW_ERROR;
+	sp->meta = m;
+	return BW_OK;
+}
+
+/*
+ * The plan a PATCH names (BILLING.md "Changes mid-period"): it must exist
+ * (400 resource_missing), be recurring and active, and bill in the
+ * subscription's currency (400 currency_mismatch).
+ */
+static int
+sub_patch_plan(struct bw_req *req, const struct sub_held *sh,
+    struct sub_new *np)
+{
+	if (sub_plan(req, np, 1) != BW_OK)
+		return BW_ERROR;
+	if (strcmp(np->currency, sh->sn.currency) != 0)
+		return bw_req_error(req, 400, "invalid_request_error",
+		    "currency_mismatch", "plan_id", "The plan bills in %s; "
+		    "the subscription bills in %s.", np->currency,
+		    sh->sn.currency);
+	return BW_OK;
+}
+
+/*
+ * PATCH /subscriptions/{id} {plan_id?, quantity?, proration_behavior?,
+ * cancel_at_period_end?, metadata?} (API.md "Subscriptions", BILLING.md
+ * "Changes mid-period"). A plan or quantity change at the customer's
+ * billing time t prorates through the subscription.changed hook (the
+ * proration plugin) as proration_behavior says; during a trial nothing
+ * was billed, so it only changes the plan; a paused subscription cannot
+ * change plan or quantity, a canceled one nothing (409 invalid_state).
+ * One subscription.updated names the old value of every changed field;
+ * a PATCH that changes nothing writes no event.
+ */
+static int
+subscriptions_update(struct bw_req *req)
+{
+	struct sub_patch	 sp;
+	struct sub_held		 sh;
+	struct sub_new		 np;
+	const char		*id = bw_req_param(req, 0);
+	const char		*p[6];
+	char			 inv_id[BW_ID_MAX], *meta_s;
+	json_t			*old, *sub, *prev;
+	int			 changed, billed, interval_changed, failed;
+	int			 rc;
+
+	if (sub_patch_read(req, &sp) != BW_OK)
+		return BW_ERROR;
+	if (sub_hold(req, id, &sh) != BW_OK)
+		return BW_ERROR;
+	if (strcmp(sh.status, "canceled") == 0)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "A canceled subscription cannot be "
+		    "updated.");
+	np = sh.sn;
+	if (sp.plan_id != NULL && strcmp(sp.plan_id, sh.sn.plan_id) != 0) {
+		np.plan_id = sp.plan_id;
+		if (sub_patch_plan(req, &sh, &np) != BW_OK)
+			return BW_ERROR;
+	}
+	if (sp.quantity > 0)
+		np.quantity = sp.quantity;
+	changed = strcmp(np.plan_id, sh.sn.plan_id) != 0 ||
+	    np.quantity != sh.sn.quantity;
+	if (changed && strcmp(sh.status, "paused") == 0)
+		return bw_req_error(req, 409, "invalid_request_error",
+		    "invalid_state", NULL, "A paused subscription cannot "
+		    "change plan or quantity; resume it first.");
+	if (bw_subscription_get(req, id, &old) != BW_OK)
+		return BW_ERROR;
+
+	/* A trial billed nothing yet: no prorations, the plan just changes. */
+	inv_id[0] = '\0';
+	interval_changed = np.interval != sh.sn.interval ||
+	    np.interval_count != sh.sn.interval_count;
+	billed = changed && strcmp(sh.status, "trial") != 0;
+	if (billed && interval_changed)
+		rc = sub_change_interval(req, id, &sh, &np, sp.behavior,
+		    inv_id);
+	else if (billed)
+		rc = sub_change_prorate(req, id, &sh, &np, sp.behavior,
+		    inv_id);
+	else
+		rc = BW_OK;
+	if (rc != BW_OK) {
+		json_decref(old);
+		return BW_ERROR;
+	}
+
+	meta_s = NULL;
+	if (sp.meta != NULL && (meta_s = sub_meta_merge(req,
+	    json_object_get(old, "metadata"), sp.meta)) == NULL) {
+		json_decref(old);
+		return BW_ERROR;
+	}
+	p[0] = id;
+	p[1] = np.plan_id;
+	p[2] = sub_int(req, np.quantity);
+	p[3] = sp.cancel_at_end < 0 ? (json_is_true(json_object_get(old,
+	    "cancel_at_period_end")) ? "true" : "false") :
+	    (sp.cancel_at_end ? "true" : "false");
+	p[4] = meta_s;
+	if (p[4] == NULL) {
+		meta_s = json_dumps(json_object_get(old, "metadata"),
+		    JSON_COMPACT);
+		p[4] = meta_s;
+	}
+	p[5] = inv_id[0] != '\0' ? inv_id : NULL;
+	rc = sub_exec(req, SQL_SUB_CHANGED, 6, p);
+	free(meta_s);
+	if (rc != BW_OK) {
+		json_decref(old);
+		return BW_ERROR;
+	}
+
+	/*
+	 * The change's invoice is collected at once; a declined card starts
+	 * dunning and makes the subscription past_due (BILLING.md).
+	 */
+	if (inv_id[0] != '\0' && (bw_sub_invoice_settle(req, inv_id,
+	    &failed) != BW_OK || bw_sub_sync_status(req, id, 0, NULL) !=
+	    BW_OK)) {
+		json_decref(old);
+		return BW_ERROR;
+	}
+
+	if (bw_subscription_get(req, id, &sub) != BW_OK) {
+		json_decref(old);
+		return BW_ERROR;
+	}
+	prev = sub_changes(old, sub);
+	json_decref(old);
+	if (json_object_size(prev) == 0) {
+		json_decref(prev);
+		return bw_req_json(req, 200, sub);
+	}
+	if (bw_event_emit_json(req, "subscription.updated", json_pack(
+	    "{s:O, s:o}", "object", sub, "previous_attributes", prev)) !=
+	    BW_OK) {
+		json_decref(sub);
+		return BW_ERROR;
+	}
+	return bw_req_json(req, 200, sub);
+}
+
 static const struct bw_route subscription_routes[] = {
 	{ .method = BW_GET, .pattern = "/api/v1/customers/{id}/subscriptions",
 	  .auth = BW_AUTH_TENANT, .handler = subscriptions_of_customer },
@@ -713,6 +1208,9 @@ static const struct bw_route subscription_routes[] = {
 	  .handler = subscriptions_create },
 	{ .method = BW_GET, .pattern = "/api/v1/subscriptions/{id}",
 	  .auth = BW_AUTH_TENANT, .handler = subscriptions_get },
+	{ .method = BW_PATCH, .pattern = "/api/v1/subscriptions/{id}",
+	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
+	  .handler = subscriptions_update },
 	{ .method = BW_POST, .pattern = "/api/v1/subscriptions/{id}/cancel",
 	  .auth = BW_AUTH_TENANT, .role = BW_ROLE_ADMIN,
 	  .handler = subscriptions_cancel },

@@ -4,7 +4,7 @@
  * that runs what a subscription has due at one instant, the test-clock
  * advance that runs those in time order, and the background pass over
  * every tenant. One unit of work is one transaction: a crash leaves
- * nothing half-done, and the unique (subscription, period_start) index on
+ * nothing half-done, and the unique (subscription, plan period) index on
  * plan invoices makes billing a period twice impossible.
  */
 #include <stdio.h>

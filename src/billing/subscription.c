@@ -39,11 +39,11 @@
 #define SQL_INVOICE_INSERT \
 	"INSERT INTO invoices (tenant_id, livemode, id, customer_id, " \
 	"subscription_id, currency, subtotal, total, billing_reason, " \
-	"period_start, period_end) VALUES " \
+	"period_start, period_end, plan_period_start) VALUES " \
 	"(current_setting('app.tenant_id'), " \
 	"current_setting('app.livemode')::boolean, $1, $2, $3, $4, " \
 	"$5::bigint, $5::bigint, $6, to_timestamp($7::bigint), " \
-	"to_timestamp($8::bigint))"
+	"to_timestamp($8::bigint), to_timestamp($9::bigint))"
 
 #define SQL_LINE_INSERT \
 	"INSERT INTO invoice_lines (tenant_id, livemode, id, invoice_id, " \
@@ -327,6 +327,7 @@ bw_sub_invoice_create(struct bw_req *req, const struct bw_sub_invoice *in)
 	char			 lid[BW_ID_MAX];
 	json_t			*inv;
 	int64_t			 total = 0, start = 0, end = 0;
+	int64_t			 plan_start = -1;
 	int			 i, n = 0, nitems, nextra, rc;
 
 	/* Plugins' lines (invoice.lines) go after the core's. */
@@ -358,6 +359,8 @@ bw_sub_invoice_create(struct bw_req *req, const struct bw_sub_invoice *in)
 			start = l.start;
 		if (n == 0 || l.end > end)
 			end = l.end;
+		if (plan_start < 0 && strcmp(l.kind, "plan") == 0)
+			plan_start = l.start;
 		n++;
 	}
 	if (n == 0)
@@ -370,7 +373,9 @@ bw_sub_invoice_create(struct bw_req *req, const struct bw_sub_invoice *in)
 	p[5] = si->reason;
 	p[6] = sub_int(req, start);
 	p[7] = sub_int(req, end);
-	if (bw_db_queue(req->db, SQL_INVOICE_INSERT, 8, p) != BW_OK)
+	/* The no-double-billing index keys on the plan line's period. */
+	p[8] = plan_start >= 0 ? sub_int(req, plan_start) : NULL;
+	if (bw_db_queue(req->db, SQL_INVOICE_INSERT, 9, p) != BW_OK)
 		return BW_ERROR;
 
 	/* The lines travel in the same pipeline: no round trip each. */

@@ -20,6 +20,7 @@ static const struct bw_route_table	*core_tables[] = {
 	&bw_api_plans,
 	&bw_api_customers,
 	&bw_api_test_clocks,
+	&bw_api_upcoming,	/* /invoices/upcoming before /invoices/{id} */
 	&bw_api_invoices,
 	&bw_api_payments,
 	&bw_api_subscriptions,

@@ -137,6 +137,7 @@ Suite		*suite_test_clocks(void);
 Suite		*suite_invoices(void);
 Suite		*suite_subscriptions(void);
 Suite		*suite_billing(void);
+Suite		*suite_changes(void);
 Suite		*suite_property(void);
 Suite		*suite_final(void);
 Suite	*suite_limits(void);

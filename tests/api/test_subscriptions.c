@@ -554,17 +554,19 @@ END_TEST
 
 /*
  * DESIGN: no period billed twice. Straight in PostgreSQL as billow_app in
- * the tenant: a second plan invoice for the same subscription and
- * period_start is a unique violation, whatever its billing_reason.
+ * the tenant: a second plan invoice for the same subscription and plan
+ * period (plan_period_start, migration 0008) is a unique violation,
+ * whatever its billing_reason.
  * Needs DATABASE_URL, as the RLS tests do (scripts/test.sh sets it).
  */
 START_TEST(subs_period_billed_once)
 {
 	static const char *const sql = "INSERT INTO invoices (tenant_id, "
 	    "livemode, id, customer_id, subscription_id, currency, "
-	    "billing_reason, period_start, period_end) SELECT tenant_id, "
-	    "livemode, $2, customer_id, subscription_id, currency, $3, "
-	    "period_start, period_end FROM invoices WHERE id = $1";
+	    "billing_reason, period_start, period_end, plan_period_start) "
+	    "SELECT tenant_id, livemode, $2, customer_id, subscription_id, "
+	    "currency, $3, period_start, period_end, plan_period_start "
+	    "FROM invoices WHERE id = $1";
 	struct tenant	 t;
 	struct resp	*r;
 	const char	*url = getenv("DATABASE_URL"), *p[3];

@@ -16,7 +16,8 @@
 	X(plugin)		\
 	X(period)		\
 	X(money)		\
-	X(rules)
+	X(rules)		\
+	X(proration)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)
