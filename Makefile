@@ -67,11 +67,13 @@ $(BUILD)/billow: $(MAIN_OBJ) $(CORE_OBJ)
 $(BUILD)/billow.so: $(GLUE_OBJ) $(CORE_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
-# The proration plugin's arithmetic (pure, no host calls) is linked into
-# the unit tests as well, so tests/unit/test_proration.c checks the very
-# code the plugin runs.
-UNIT_PLUGIN_OBJ := $(BUILD)/obj/plugins/proration/prorate.o
-$(UNIT_PLUGIN_OBJ): plugins/proration/prorate.h
+# The plugins' pure arithmetic (no host calls: proration amounts, MRR) is
+# linked into the unit tests as well, so tests/unit/test_proration.c and
+# test_mrr.c check the very code the plugins run.
+UNIT_PLUGIN_OBJ := $(BUILD)/obj/plugins/proration/prorate.o \
+    $(BUILD)/obj/plugins/analytics/mrr.o
+$(BUILD)/obj/plugins/proration/prorate.o: plugins/proration/prorate.h
+$(BUILD)/obj/plugins/analytics/mrr.o: plugins/analytics/analytics.h
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ) $(UNIT_PLUGIN_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)

@@ -1,12 +1,13 @@
 /*
- * The analytics plugin, first part: the seed's AnalyticsEvent (API.md
- * "Analytics"). Tenants record free-form product events and read them
- * back:
+ * The analytics plugin (API.md "Analytics"): its entry point, and the
+ * seed's AnalyticsEvent. Tenants record free-form product events and read
+ * them back:
  *
  *   POST /api/v1/analytics/events       record one (secret key or admin+)
  *   GET  /api/v1/analytics/events       list, newest first, with filters
  *   GET  /api/v1/analytics/events/{id}  one event
  *
+ * The MRR history is history.c, the summary and metrics report.c.
  * Everything runs in the request's tenant transaction, so row-level
  * security confines reads and writes to the caller's tenant and mode; the
  * SQL names no tenant itself. Table: migrations/0001_analytics_events.sql.
@@ -17,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "billow/plugin.h"
+#include "analytics.h"
 
 #define AE_PREFIX		"ae"
 #define AE_URL			"/api/v1/analytics/events"
@@ -298,6 +299,9 @@ analytics_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 	    host->route_add(self, BILLOW_GET, AE_URL "/{id}",
 	    BILLOW_AUTH_TENANT, BILLOW_ROLE_ANY, ae_get) != BILLOW_OK)
 		return BILLOW_ERROR;
+	if (history_init(h, hd) != BILLOW_OK || report_init(h, hd) !=
+	    BILLOW_OK)
+		return BILLOW_ERROR;
 	return BILLOW_OK;
 }
 
@@ -310,7 +314,7 @@ analytics_fini(void)
 
 BILLOW_PLUGIN(
 	.name = "analytics",
-	.version = "0.1.0",
+	.version = "0.2.0",
 	.init = analytics_init,
 	.fini = analytics_fini,
 );

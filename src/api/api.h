@@ -28,6 +28,7 @@ extern const struct bw_route_table	bw_api_test_clocks;
 extern const struct bw_route_table	bw_api_customers;
 extern const struct bw_route_table	bw_api_subscriptions;
 extern const struct bw_route_table	bw_api_upcoming;
+extern const struct bw_route_table	bw_api_meters;
 
 /*
  * Runs the subscription.changed hook (BILLING.md "Changes mid-period") on

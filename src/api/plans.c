@@ -63,6 +63,15 @@
 #define SQL_PLAN_IN_USE \
 	"SELECT EXISTS (SELECT 1 FROM subscriptions WHERE plan_id = $1)"
 
+/*
+ * The first charge of $1 (a charges array) whose meter_id names no meter
+ * of this tenant and mode (RLS confines meters to them).
+ */
+#define SQL_PLAN_METER_MISSING \
+	"SELECT c.v ->> 'meter_id' AS meter_id FROM jsonb_array_elements(" \
+	"$1::jsonb) WITH ORDINALITY AS c(v, n) WHERE NOT EXISTS (SELECT 1 " \
+	"FROM meters m WHERE m.id = c.v ->> 'meter_id') ORDER BY c.n LIMIT 1"
+
 #define SQL_PLAN_ARCHIVE \
 	"UPDATE plans SET is_active = false WHERE id = $1 RETURNING " \
 	SQL_PLAN_COLUMNS
@@ -218,8 +227,8 @@ plan_nested_str(struct bw_req *req, json_t *obj, const char *path,
 }
 
 /*
- * Meters do not exist yet: any well-formed "mtr_" id is accepted here, and
- * checked against the tenant's meters once POST /meters arrives.
+ * The shape of a meter id; that it names one of the tenant's meters in
+ * this mode is plan_meters_exist's check, once every charge is valid.
  */
 static int
 plan_meter_id_ok(const char *s)
@@ -442,6 +451,31 @@ plan_charge(struct bw_req *req, json_t *c, size_t idx, json_t **out)
 	return BW_OK;
 }
 
+/*
+ * Each charge's meter_id names an existing meter of the tenant and mode:
+ * otherwise 400 resource_missing on charges, as Stripe answers a price
+ * naming a missing meter. CHARGES_S is the charges array as JSON text.
+ */
+static int
+plan_meters_exist(struct bw_req *req, const char *charges_s)
+{
+	const char	*p[1] = { charges_s };
+	PGresult	*res;
+
+	if ((res = bw_db_query(req->db, SQL_PLAN_METER_MISSING, 1, p)) ==
+	    NULL)
+		return BW_ERROR;
+	if (PQntuples(res) == 1) {
+		bw_req_error(req, 400, "invalid_request_error",
+		    "resource_missing", "charges", "No such meter: '%.64s'.",
+		    bw_db_val(res, 0, "meter_id"));
+		PQclear(res);
+		return BW_ERROR;
+	}
+	PQclear(res);
+	return BW_OK;
+}
+
 /* charges: BW_OK with *OUT (new reference), BW_DECLINED when absent. */
 static int
 plan_charges(struct bw_req *req, json_t *obj, json_t **out)
@@ -634,8 +668,15 @@ plans_create(struct bw_req *req)
 		charges = json_array();
 	charges_s = json_dumps(charges, JSON_COMPACT);
 	meta_s = json_dumps(meta, JSON_COMPACT);
-	json_decref(charges);
 	json_decref(meta);
+	if (json_array_size(charges) > 0 &&
+	    plan_meters_exist(req, charges_s) != BW_OK) {
+		json_decref(charges);
+		free(charges_s);
+		free(meta_s);
+		return BW_ERROR;
+	}
+	json_decref(charges);
 
 	bw_id_new("plan", id);
 	snprintf(amount_s, sizeof(amount_s), "%lld", (long long)amount);
@@ -876,8 +917,17 @@ plans_update(struct bw_req *req)
 	}
 	charges_s = json_dumps(charges, JSON_COMPACT);
 	meta_s = json_dumps(meta, JSON_COMPACT);
-	json_decref(charges);
 	json_decref(meta);
+	/* New charges only: a stored plan keeps the meters it had. */
+	if (json_object_get(req->json, "charges") != NULL &&
+	    json_array_size(charges) > 0 &&
+	    plan_meters_exist(req, charges_s) != BW_OK) {
+		json_decref(charges);
+		free(charges_s);
+		free(meta_s);
+		goto fail;
+	}
+	json_decref(charges);
 
 	snprintf(amount_s, sizeof(amount_s), "%lld", (long long)amount);
 	snprintf(count_s, sizeof(count_s), "%lld", (long long)count);

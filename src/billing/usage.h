@@ -1,6 +1,7 @@
 /*
  * Usage lines of a subscription invoice (BILLING.md "Usage"): the plan's
- * usage charges priced on the customer's metered events of a period.
+ * usage charges priced on the customer's metered events of a period, and
+ * the meter aggregations they are priced on.
  */
 #ifndef BW_BILLING_USAGE_H
 #define BW_BILLING_USAGE_H
@@ -28,5 +29,15 @@ struct bw_usage_line {
 int	bw_usage_lines(struct bw_req *, const char *plan_id,
 	    const char *customer_id, int64_t start, int64_t end,
 	    struct bw_usage_line **out, int *n);
+
+/*
+ * The aggregate of meter METER_ID over CUSTOMER_ID's events with timestamp
+ * in [FROM, TO), TO < 0 meaning no end: the meter's aggregation, 0 when
+ * there are none (BILLING.md "Usage"; docs/usage.md). The one definition
+ * GET /usage/summary and bw_usage_lines share. BW_OK, or BW_ERROR on a
+ * database failure.
+ */
+int	bw_usage_value(struct bw_req *, const char *meter_id,
+	    const char *customer_id, int64_t from, int64_t to, int64_t *value);
 
 #endif

@@ -24,6 +24,7 @@ static const struct bw_route_table	*core_tables[] = {
 	&bw_api_invoices,
 	&bw_api_payments,
 	&bw_api_subscriptions,
+	&bw_api_meters,
 };
 
 void

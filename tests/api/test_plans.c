@@ -384,18 +384,31 @@ START_TEST(plans_charges_round_trip)
 	struct tenant	 t;
 	struct resp	*r;
 	json_t		*c;
-	char		*id, *s;
+	char		*id, *s, body[1024], mtr[3][64];
+	static const char *const codes[] = { "api", "storage", "seats" };
+	int		 i;
 
 	tenant_register(&t, NULL);
-	r = api_post(PLANS, t.sk_test, "{" MONTHLY ",\"amount\":1000,"
-	    "\"charges\":[{\"meter_id\":\"mtr_api\",\"model\":\"graduated\","
+	/* Charges name existing meters (400 resource_missing otherwise). */
+	for (i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "{\"code\":\"%s\",\"name\":"
+		    "\"%s\",\"aggregation\":\"count\"}", codes[i], codes[i]);
+		r = api_post("/api/v1/meters", t.sk_test, body, NULL);
+		assert_status(r, 201);
+		snprintf(mtr[i], sizeof(mtr[i]), "%s", jstr(r->json, "id"));
+		resp_free(r);
+	}
+	snprintf(body, sizeof(body), "{" MONTHLY ",\"amount\":1000,"
+	    "\"charges\":[{\"meter_id\":\"%s\",\"model\":\"graduated\","
 	    "\"free_units\":100,\"tiers\":[{\"up_to\":1000,\"unit_amount\":5},"
 	    "{\"up_to\":10000,\"unit_amount\":3,\"flat_amount\":200},"
 	    "{\"up_to\":null,\"unit_amount\":1}]},"
-	    "{\"meter_id\":\"mtr_storage\",\"model\":\"standard\","
+	    "{\"meter_id\":\"%s\",\"model\":\"standard\","
 	    "\"unit_amount_decimal\":\"0.035\"},"
-	    "{\"meter_id\":\"mtr_seats\",\"model\":\"package\","
-	    "\"unit_amount\":500,\"package_size\":10,\"tiers\":null}]}", NULL);
+	    "{\"meter_id\":\"%s\",\"model\":\"package\","
+	    "\"unit_amount\":500,\"package_size\":10,\"tiers\":null}]}",
+	    mtr[0], mtr[1], mtr[2]);
+	r = api_post(PLANS, t.sk_test, body, NULL);
 	assert_status(r, 201);
 	id = strdup(jstr(r->json, "id"));
 	resp_free(r);
@@ -404,7 +417,7 @@ START_TEST(plans_charges_round_trip)
 	assert_status(r, 200);
 	ck_assert_int_eq(json_array_size(jget(r->json, "charges")), 3);
 	c = jget(r->json, "charges.0");
-	assert_jstr(c, "meter_id", "mtr_api");
+	assert_jstr(c, "meter_id", mtr[0]);
 	assert_jstr(c, "model", "graduated");
 	ck_assert_int_eq(jint(c, "free_units"), 100);
 	ck_assert(json_is_null(jget(c, "unit_amount")));

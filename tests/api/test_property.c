@@ -88,7 +88,22 @@ static const char *const prop_plans[] = {
 	"\"amount\":0,\"interval\":\"month\"",
 	"\"amount\":12345,\"interval\":\"month\"",
 };
-#define PROP_NPLANS	(sizeof(prop_plans) / sizeof(prop_plans[0]))
+#define PROP_NSTATIC	(sizeof(prop_plans) / sizeof(prop_plans[0]))
+
+/*
+ * Plans with a usage charge on the client's count meter "calls" (%s: its
+ * id): standard prices, no free units, so a usage line's quantity is the
+ * number of events it bills.
+ */
+static const char *const prop_usage_plans[] = {
+	"\"amount\":1500,\"interval\":\"month\",\"charges\":[{\"meter_id\":"
+	"\"%s\",\"model\":\"standard\",\"unit_amount\":7}]",
+	"\"amount\":500,\"interval\":\"week\",\"trial_period_days\":5,"
+	"\"charges\":[{\"meter_id\":\"%s\",\"model\":\"standard\","
+	"\"unit_amount_decimal\":\"0.5\"}]",
+};
+#define PROP_NPLANS	(PROP_NSTATIC + \
+	sizeof(prop_usage_plans) / sizeof(prop_usage_plans[0]))
 
 /* POST PATH with BODY; any status but 5xx is fine (random actions). */
 static long
@@ -141,11 +156,14 @@ prop_cycle(const char *auth, char *const *plans)
 	snprintf(body, sizeof(body), "\"quantity\":%lld%s",
 	    1 + prop_pick(prop_pick(4) == 0 ? 1000 : 3),
 	    prop_pick(5) == 0 ? ",\"trial_period_days\":3" : "");
-	sub = fx_sub_new(auth, cus, plans[prop_pick(PROP_NPLANS)], body);
+	/* A third start on a usage plan, so the usage invariant has work. */
+	sub = fx_sub_new(auth, cus, prop_pick(3) == 0 ?
+	    plans[PROP_NSTATIC + prop_pick(PROP_NPLANS - PROP_NSTATIC)] :
+	    plans[prop_pick(PROP_NPLANS)], body);
 
 	nsteps = 2 + (int)prop_pick(6);
 	for (step = 0; step < nsteps; step++) {
-		switch (prop_pick(10)) {
+		switch (prop_pick(12)) {
 		case 0: case 1: case 2: case 3:
 			/* An hour to two months on. */
 			now += 3600 + prop_pick(60 * DAY);
@@ -210,6 +228,26 @@ prop_cycle(const char *auth, char *const *plans)
 			json_decref(s);
 			break;
 		}
+		case 10: case 11: {
+			json_t		*evs = json_array();
+			char		*b;
+			long long	 j, m = 1 + prop_pick(3);
+
+			/* Usage now, on the clock (any plan: uncovered is kept). */
+			for (j = 0; j < m; j++) {
+				snprintf(body, sizeof(body), "%s-%d-%lld", sub,
+				    step, j);
+				json_array_append_new(evs, json_pack("{s:s, s:s, "
+				    "s:s}", "event_id", body, "customer_id", cus,
+				    "meter", "calls"));
+			}
+			b = json_dumps(json_pack("{s:o}", "events", evs),
+			    JSON_COMPACT);
+			ck_assert_int_eq(prop_post(auth, "/api/v1/usage/events",
+			    b), 202);
+			free(b);
+			break;
+		}
 		default:
 			if ((pay = prop_refundable(auth, sub, &left)) == NULL)
 				break;
@@ -238,7 +276,8 @@ static void
 prop_client(int k, long n, unsigned long long seed, const char *tenant_file)
 {
 	struct tenant	 t;
-	char		*plans[PROP_NPLANS];
+	struct resp	*r;
+	char		*plans[PROP_NPLANS], body[512];
 	FILE		*f;
 	size_t		 i;
 	long		 c;
@@ -249,8 +288,17 @@ prop_client(int k, long n, unsigned long long seed, const char *tenant_file)
 		fprintf(f, "%s\n", t.id);
 		fclose(f);
 	}
-	for (i = 0; i < PROP_NPLANS; i++)
+	for (i = 0; i < PROP_NSTATIC; i++)
 		plans[i] = fx_plan_new(t.sk_test, prop_plans[i]);
+	r = api_post("/api/v1/meters", t.sk_test, "{\"code\":\"calls\","
+	    "\"name\":\"API calls\",\"aggregation\":\"count\"}", NULL);
+	assert_status(r, 201);
+	for (; i < PROP_NPLANS; i++) {
+		snprintf(body, sizeof(body), prop_usage_plans[i - PROP_NSTATIC],
+		    jstr(r->json, "id"));
+		plans[i] = fx_plan_new(t.sk_test, body);
+	}
+	resp_free(r);
 	for (c = 0; c < n; c++)
 		prop_cycle(t.sk_test, plans);
 	for (i = 0; i < PROP_NPLANS; i++)
@@ -329,6 +377,26 @@ static const struct prop_check prop_checks[] = {
 	  "subscriptions s ON s.tenant_id = p.tenant_id AND s.id = "
 	  "p.subscription_id WHERE p.tenant_id = $1 AND s.status = "
 	  "'canceled' AND p.invoice_id IS NULL AND p.amount <> 0" },
+	{ "usage billed once, all of it, when a subscription ends",
+	  /*
+	   * A canceled subscription that kept its usage plan: its usage
+	   * lines bill exactly its customer's events from the end of any
+	   * trial (free) to the cancel; paused time took no events.
+	   */
+	  "SELECT count(*) FROM subscriptions s JOIN plans p ON p.tenant_id "
+	  "= s.tenant_id AND p.id = s.plan_id WHERE s.tenant_id = $1 AND "
+	  "s.status = 'canceled' AND jsonb_array_length(p.charges) > 0 AND "
+	  "NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = s.tenant_id "
+	  "AND e.type = 'subscription.updated' AND e.data->'object'->>'id' = "
+	  "s.id AND e.data->'previous_attributes' ? 'plan_id') AND "
+	  "(SELECT coalesce(sum(l.quantity), 0) FROM invoice_lines l JOIN "
+	  "invoices i ON i.tenant_id = l.tenant_id AND i.id = l.invoice_id "
+	  "WHERE l.tenant_id = s.tenant_id AND i.subscription_id = s.id AND "
+	  "l.kind = 'usage') <> (SELECT count(*) FROM usage_events u WHERE "
+	  "u.tenant_id = s.tenant_id AND u.livemode = s.livemode AND "
+	  "u.customer_id = s.customer_id AND u.timestamp >= "
+	  "greatest(s.started_at, coalesce(s.trial_end, s.started_at)) AND "
+	  "u.timestamp < s.canceled_at)" },
 	{ "invoice.created for each invoice",
 	  "SELECT count(*) FROM invoices i WHERE i.tenant_id = $1 AND NOT "
 	  "EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = i.tenant_id AND "

@@ -17,7 +17,8 @@
 	X(period)		\
 	X(money)		\
 	X(rules)		\
-	X(proration)
+	X(proration)		\
+	X(mrr)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)
