@@ -273,10 +273,36 @@ idem_store_commit(struct bw_req *req)
 	return BW_OK;
 }
 
-/* A database failure becomes 503 (connection) or 500 (anything else). */
+/*
+ * Lock contention the database resolved by aborting this transaction: a
+ * deadlock, a serialization failure, a lock not available. Nothing was
+ * written and a retry will succeed, so the client is told to retry
+ * (Stripe's 429 lock_timeout), never given a 500.
+ */
+static int
+dispatch_contention(const char *sqlstate)
+{
+	return strcmp(sqlstate, "40P01") == 0 ||
+	    strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "55P03") == 0;
+}
+
+/*
+ * A database failure becomes 429 (contention, even when the handler
+ * already called it internal), 503 (connection) or 500 (anything else).
+ */
 static void
 dispatch_db_failure(struct bw_req *req)
 {
+	if (dispatch_contention(bw_db_sqlstate(req->db)) && (!req->failed ||
+	    req->err.status == 500)) {
+		bw_log(BW_LOG_INFO, "request %s: lock contention (%s), "
+		    "answered 429", req->request_id, bw_db_sqlstate(req->db));
+		bw_req_error(req, 429, "invalid_request_error",
+		    "lock_timeout", NULL, "This object is being changed by "
+		    "another request; retry shortly.");
+		req->err.retry_after = 1;
+		return;
+	}
 	if (req->failed)
 		return;
 	if (bw_db_conn_lost(req->db)) {
@@ -393,7 +419,7 @@ bw_dispatch(struct bw_req *req)
 	}
 
 	rc = req->route->handler(req);
-	if (rc != BW_OK && !req->failed)
+	if (rc != BW_OK && (!req->failed || req->err.status == 500))
 		dispatch_db_failure(req);
 
 	if (bw_db_in_tx(req->db)) {

@@ -5,9 +5,13 @@
  * validation, lists, cancel (now, prorated, at the period end), the
  * customer DELETE that cancels, pause and resume.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -549,6 +553,95 @@ START_TEST(subs_isolation)
 	free(ocus);
 	tenant_free(&t);
 	tenant_free(&o);
+}
+END_TEST
+
+/*
+ * Lock contention is a retry, not a 500. A cancel with a prorated credit
+ * locks the subscription, then its customer; this test's own session
+ * holds the customer, waits until the cancel is blocked on it, then asks
+ * for the subscription: a deadlock. The cancel started waiting first, so
+ * its deadlock check runs first and PostgreSQL aborts it: the client gets
+ * 429 lock_timeout with Retry-After, nothing of it is written, and the
+ * same cancel then succeeds. Needs DATABASE_URL.
+ */
+START_TEST(subs_deadlock_is_429)
+{
+	const char	*url = getenv("DATABASE_URL"), *p[1];
+	struct tenant	 t;
+	struct resp	*r;
+	char		*cus, *plan, *sub, path[200];
+	PGconn		*c;
+	PGresult	*res;
+	pid_t		 pid;
+	int		 status, i, waiting = 0;
+
+	ck_assert_msg(url != NULL && *url != '\0', "DATABASE_URL must name "
+	    "the test database for this test");
+	tenant_register(&t, NULL);
+	cus = fx_customer_new(t.sk_test, "pm_card_visa", NULL);
+	plan = fx_plan_new(t.sk_test, "\"amount\":3000,\"interval\":\"month\"");
+	sub = fx_sub_new(t.sk_test, cus, plan, "");
+	snprintf(path, sizeof(path), "/api/v1/subscriptions/%s/cancel", sub);
+
+	c = PQconnectdb(url);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "cannot connect: %s",
+	    PQerrorMessage(c));
+	res = PQexec(c, "BEGIN");
+	ck_assert(PQresultStatus(res) == PGRES_COMMAND_OK);
+	PQclear(res);
+	p[0] = cus;
+	res = PQexecParams(c, "SELECT 1 FROM customers WHERE id = $1 FOR "
+	    "UPDATE", 1, NULL, p, NULL, NULL, 0);
+	ck_assert_int_eq(PQntuples(res), 1);
+	PQclear(res);
+
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		r = api_post(path, t.sk_test, "{\"prorate\":true}", NULL);
+		_exit(r->status == 429 && jstr(r->json, "error.code") != NULL &&
+		    strcmp(jstr(r->json, "error.code"), "lock_timeout") == 0 &&
+		    resp_header(r, "Retry-After") != NULL ? 0 : 1);
+	}
+	/* Until the cancel waits on the customer's lock (at most 10 s). */
+	for (i = 0; i < 1000 && !waiting; i++) {
+		res = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+		waiting = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+		PQclear(res);
+		if (!waiting)
+			usleep(10000);
+	}
+	ck_assert_msg(waiting, "the cancel never waited on the customer");
+	p[0] = sub;
+	res = PQexecParams(c, "SELECT 1 FROM subscriptions WHERE id = $1 FOR "
+	    "UPDATE", 1, NULL, p, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "this session "
+	    "was the deadlock victim: %s", PQerrorMessage(c));
+	PQclear(res);
+	res = PQexec(c, "ROLLBACK");
+	PQclear(res);
+	PQfinish(c);
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the deadlocked cancel did not answer 429 lock_timeout");
+
+	/* Nothing of it was written: still active, and the retry works. */
+	snprintf(path, sizeof(path), "/api/v1/subscriptions/%s", sub);
+	r = api_get(path, t.sk_test, NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "active");
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/v1/subscriptions/%s/cancel", sub);
+	r = api_post(path, t.sk_test, "{\"prorate\":true}", NULL);
+	assert_status(r, 200);
+	assert_jstr(r->json, "status", "canceled");
+	resp_free(r);
+	free(cus);
+	free(plan);
+	free(sub);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -1261,6 +1354,7 @@ suite_subscriptions(void)
 	tcase_add_test(tc, subs_list_filters);
 	tcase_add_test(tc, subs_isolation);
 	tcase_add_test(tc, subs_period_billed_once);
+	tcase_add_test(tc, subs_deadlock_is_429);
 	tcase_add_test(tc, subs_cancel_prorate);
 	tcase_add_test(tc, subs_cancel_prorate_half);
 	tcase_add_test(tc, subs_cancel_no_invoice);
