@@ -425,7 +425,8 @@ invoice_no_params(struct bw_req *req)
 	"floor(extract(epoch FROM k.frozen_time))::bigint AS clock_now " \
 	"FROM invoices i JOIN customers c ON c.tenant_id = i.tenant_id AND " \
 	"c.id = i.customer_id LEFT JOIN test_clocks k ON k.tenant_id = " \
-	"c.tenant_id AND k.id = c.test_clock_id WHERE i.id = $1"
+	"c.tenant_id AND k.id = c.test_clock_id WHERE i.id = $1 AND " \
+	"c.id = (SELECT customer_id FROM invoices WHERE id = $1)"
 
 #define SQL_INVOICE_SUB_LOCK \
 	"SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE"

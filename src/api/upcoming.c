@@ -39,7 +39,8 @@
 	BW_SQL_EPOCH("now()") ") AS now FROM subscriptions s " \
 	"JOIN plans p ON p.tenant_id = s.tenant_id AND p.id = s.plan_id " \
 	"JOIN customers c ON c.tenant_id = s.tenant_id AND " \
-	"c.id = s.customer_id WHERE s.id = $1"
+	"c.id = s.customer_id WHERE s.id = $1 AND " \
+	"c.id = (SELECT customer_id FROM subscriptions WHERE id = $1)"
 
 #define SQL_UP_PLAN \
 	"SELECT name, type, amount, currency, interval, interval_count, " \
