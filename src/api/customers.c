@@ -18,12 +18,8 @@
 	"SELECT " BW_CUSTOMER_COLUMNS " FROM customers WHERE id = $1"
 
 /* Deleted customers stay as rows (events and invoices point at them). */
-#define SQL_CUSTOMERS_LIST(order) \
-	"SELECT " BW_CUSTOMER_COLUMNS " FROM customers WHERE NOT deleted AND " \
-	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
-	"AND ($4::text IS NULL OR lower(email) = lower($4)) " \
-	"AND ($5::text IS NULL OR external_id = $5) " \
-	"ORDER BY id " order " LIMIT $3::int"
+#define SQL_CUSTOMERS_SELECT \
+	"SELECT " BW_CUSTOMER_COLUMNS " FROM customers"
 
 #define SQL_CUSTOMER_INSERT \
 	"INSERT INTO customers (tenant_id, livemode, id, email, name, " \
@@ -329,22 +325,20 @@ static int
 customers_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[5];
-	char		 limit[16];
+	struct bw_list	 l;
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
 
 	if (bw_page_parse(req, "cus", &page) != BW_OK)
 		return BW_ERROR;
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	p[3] = bw_req_query(req, "email");
-	p[4] = bw_req_query(req, "external_id");
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_CUSTOMERS_LIST("ASC") : SQL_CUSTOMERS_LIST("DESC"), 5, p);
+	bw_list_init(req, &l, SQL_CUSTOMERS_SELECT);
+	bw_list_where(&l, "NOT deleted");
+	bw_list_filter(&l, "lower(email) = lower($%d)",
+	    bw_req_query(req, "email"));
+	bw_list_filter(&l, "external_id = $%d",
+	    bw_req_query(req, "external_id"));
+	res = bw_list_query(&l, &page, "id");
 	if (res == NULL)
 		return BW_ERROR;
 	items = json_array();

@@ -50,19 +50,14 @@ events_time_param(struct bw_req *req, const char *name, char *out,
 	return BW_OK;
 }
 
-#define SQL_EVENTS_LIST(order) \
-	SQL_EVENT_COLUMNS " WHERE ($1::text IS NULL OR id < $1) AND " \
-	"($2::text IS NULL OR id > $2) AND ($4::text IS NULL OR type = $4) " \
-	"AND ($5::bigint IS NULL OR created >= to_timestamp($5::bigint)) " \
-	"AND ($6::bigint IS NULL OR created < to_timestamp($6::bigint)) " \
-	"ORDER BY id " order " LIMIT $3::int"
 
 static int
 events_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[6], *gte, *lt;
-	char		 limit[16], gte_s[24], lt_s[24];
+	struct bw_list	 l;
+	const char	*gte, *lt;
+	char		 gte_s[24], lt_s[24];
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
@@ -73,15 +68,11 @@ events_list(struct bw_req *req)
 	    events_time_param(req, "created[lt]", lt_s, sizeof(lt_s), &lt) !=
 	    BW_OK)
 		return BW_ERROR;
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	p[3] = bw_req_query(req, "type");
-	p[4] = gte;
-	p[5] = lt;
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_EVENTS_LIST("ASC") : SQL_EVENTS_LIST("DESC"), 6, p);
+	bw_list_init(req, &l, SQL_EVENT_COLUMNS);
+	bw_list_filter(&l, "type = $%d", bw_req_query(req, "type"));
+	bw_list_filter(&l, "created >= to_timestamp($%d::bigint)", gte);
+	bw_list_filter(&l, "created < to_timestamp($%d::bigint)", lt);
+	res = bw_list_query(&l, &page, "id");
 	if (res == NULL)
 		return BW_ERROR;
 	items = json_array();

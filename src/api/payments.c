@@ -16,14 +16,8 @@
 
 #define REFUND_REASON_MAX	500
 
-#define SQL_PAYMENTS_LIST(order) \
-	"SELECT " BW_PAYMENT_COLUMNS " FROM payments WHERE " \
-	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
-	"AND ($4::text IS NULL OR customer_id = $4) " \
-	"AND ($5::text IS NULL OR invoice_id = $5) " \
-	"AND ($6::text IS NULL OR subscription_id = $6) " \
-	"AND ($7::text IS NULL OR status = $7) " \
-	"ORDER BY id " order " LIMIT $3::int"
+#define SQL_PAYMENTS_SELECT \
+	"SELECT " BW_PAYMENT_COLUMNS " FROM payments"
 
 #define SQL_PAYMENT_GET \
 	"SELECT " BW_PAYMENT_COLUMNS " FROM payments WHERE id = $1"
@@ -74,32 +68,31 @@ static int
 payments_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[7];
-	char		 limit[16];
+	struct bw_list	 l;
+	const char	*status;
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
 
 	if (bw_page_parse(req, "pay", &page) != BW_OK)
 		return BW_ERROR;
-	if ((p[6] = bw_req_query(req, "status")) != NULL) {
+	if ((status = bw_req_query(req, "status")) != NULL) {
 		for (i = 0; payment_statuses[i] != NULL; i++)
-			if (strcmp(payment_statuses[i], p[6]) == 0)
+			if (strcmp(payment_statuses[i], status) == 0)
 				break;
 		if (payment_statuses[i] == NULL)
 			return bw_err_invalid(req, "status", "status must be "
 			    "one of pending, succeeded, failed, refunded, "
 			    "partially_refunded.");
 	}
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	p[3] = bw_req_query(req, "customer_id");
-	p[4] = bw_req_query(req, "invoice_id");
-	p[5] = bw_req_query(req, "subscription_id");
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_PAYMENTS_LIST("ASC") : SQL_PAYMENTS_LIST("DESC"), 7, p);
+	bw_list_init(req, &l, SQL_PAYMENTS_SELECT);
+	bw_list_filter(&l, "customer_id = $%d",
+	    bw_req_query(req, "customer_id"));
+	bw_list_filter(&l, "invoice_id = $%d", bw_req_query(req, "invoice_id"));
+	bw_list_filter(&l, "subscription_id = $%d",
+	    bw_req_query(req, "subscription_id"));
+	bw_list_filter(&l, "status = $%d", status);
+	res = bw_list_query(&l, &page, "id");
 	if (res == NULL)
 		return BW_ERROR;
 	items = json_array();

@@ -35,13 +35,8 @@
 	"$5, $6, $7::int, $8::int, $9::jsonb, $10::jsonb) RETURNING " \
 	SQL_PLAN_COLUMNS
 
-/* $5 is true for publishable keys: active plans only. */
-#define SQL_PLANS_LIST(order) \
-	"SELECT " SQL_PLAN_COLUMNS " FROM plans WHERE " \
-	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
-	"AND ($4::boolean IS NULL OR is_active = $4) " \
-	"AND (NOT $5::boolean OR is_active) " \
-	"ORDER BY id " order " LIMIT $3::int"
+#define SQL_PLANS_SELECT \
+	"SELECT " SQL_PLAN_COLUMNS " FROM plans"
 
 #define SQL_PLAN_GET \
 	"SELECT " SQL_PLAN_COLUMNS " FROM plans WHERE id = $1 " \
@@ -713,8 +708,8 @@ static int
 plans_list(struct bw_req *req)
 {
 	struct bw_page	 page;
-	const char	*p[5], *active;
-	char		 limit[16];
+	struct bw_list	 l;
+	const char	*active;
 	PGresult	*res;
 	json_t		*items;
 	int		 i;
@@ -725,14 +720,12 @@ plans_list(struct bw_req *req)
 	    strcmp(active, "true") != 0 && strcmp(active, "false") != 0)
 		return bw_err_invalid(req, "is_active", "is_active must be "
 		    "true or false.");
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	p[3] = active;
-	p[4] = plan_publishable(req) ? "true" : "false";
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_PLANS_LIST("ASC") : SQL_PLANS_LIST("DESC"), 5, p);
+	bw_list_init(req, &l, SQL_PLANS_SELECT);
+	bw_list_filter(&l, "is_active = $%d::boolean", active);
+	/* Publishable keys see active plans only. */
+	if (plan_publishable(req))
+		bw_list_where(&l, "is_active");
+	res = bw_list_query(&l, &page, "id");
 	if (res == NULL)
 		return BW_ERROR;
 	items = json_array();

@@ -28,13 +28,8 @@
 #define SUB_TRIAL_DAYS_MAX	730
 #define SUB_DAY			86400LL
 
-#define SQL_SUBS_LIST(order) \
-	"SELECT " BW_SUB_COLUMNS " FROM subscriptions WHERE " \
-	"($1::text IS NULL OR id < $1) AND ($2::text IS NULL OR id > $2) " \
-	"AND ($4::text IS NULL OR status = $4) " \
-	"AND ($5::text IS NULL OR customer_id = $5) " \
-	"AND ($6::text IS NULL OR plan_id = $6) " \
-	"ORDER BY id " order " LIMIT $3::int"
+#define SQL_SUBS_SELECT \
+	"SELECT " BW_SUB_COLUMNS " FROM subscriptions"
 
 #define SQL_SUB_PLAN \
 	"SELECT name, type, amount, currency, interval, interval_count, " \
@@ -351,8 +346,8 @@ static int
 sub_list(struct bw_req *req, const char *customer_id, const char *url)
 {
 	struct bw_page	 page;
-	const char	*p[6];
-	char		 limit[16];
+	struct bw_list	 l;
+	const char	*status;
 	json_t		*items;
 	PGresult	*res;
 	size_t		 i;
@@ -360,25 +355,22 @@ sub_list(struct bw_req *req, const char *customer_id, const char *url)
 
 	if (bw_page_parse(req, "sub", &page) != BW_OK)
 		return BW_ERROR;
-	p[3] = bw_req_query(req, "status");
-	if (p[3] != NULL) {
+	status = bw_req_query(req, "status");
+	if (status != NULL) {
 		for (i = 0; sub_statuses[i] != NULL; i++)
-			if (strcmp(sub_statuses[i], p[3]) == 0)
+			if (strcmp(sub_statuses[i], status) == 0)
 				break;
 		if (sub_statuses[i] == NULL)
 			return bw_err_invalid(req, "status", "status must be "
 			    "one of trial, active, past_due, paused, "
 			    "canceled.");
 	}
-	snprintf(limit, sizeof(limit), "%d", page.limit + 1);
-	p[0] = page.starting_after;
-	p[1] = page.ending_before;
-	p[2] = limit;
-	p[4] = customer_id != NULL ? customer_id :
-	    bw_req_query(req, "customer_id");
-	p[5] = bw_req_query(req, "plan_id");
-	res = bw_db_query(req->db, page.ending_before != NULL ?
-	    SQL_SUBS_LIST("ASC") : SQL_SUBS_LIST("DESC"), 6, p);
+	bw_list_init(req, &l, SQL_SUBS_SELECT);
+	bw_list_filter(&l, "status = $%d", status);
+	bw_list_filter(&l, "customer_id = $%d", customer_id != NULL ?
+	    customer_id : bw_req_query(req, "customer_id"));
+	bw_list_filter(&l, "plan_id = $%d", bw_req_query(req, "plan_id"));
+	res = bw_list_query(&l, &page, "id");
 	if (res == NULL)
 		return BW_ERROR;
 	items = json_array();

@@ -43,13 +43,8 @@
 #define SQL_INVOICE_GET \
 	"SELECT " SQL_INVOICE_COLUMNS " FROM invoices i WHERE i.id = $1"
 
-#define SQL_INVOICES_LIST(order) \
-	"SELECT " SQL_INVOICE_COLUMNS " FROM invoices i WHERE " \
-	"($1::text IS NULL OR i.id < $1) AND ($2::text IS NULL OR i.id > $2) " \
-	"AND ($4::text IS NULL OR i.customer_id = $4) " \
-	"AND ($5::text IS NULL OR i.subscription_id = $5) " \
-	"AND ($6::text IS NULL OR i.status = $6) " \
-	"ORDER BY i.id " order " LIMIT $3::int"
+#define SQL_INVOICES_SELECT \
+	"SELECT " SQL_INVOICE_COLUMNS " FROM invoices i"
 
 /*
  * Lock order, for every writer of these rows: invoice, then customer, then
@@ -304,20 +299,15 @@ bw_invoice_list(struct bw_req *req, const struct bw_page *page,
     const char *customer_id, const char *subscription_id,
     const char *status, json_t **out)
 {
-	const char	*p[6];
-	char		 limit[16];
+	struct bw_list	 l;
 	PGresult	*res;
 	int		 i;
 
-	snprintf(limit, sizeof(limit), "%d", page->limit + 1);
-	p[0] = page->starting_after;
-	p[1] = page->ending_before;
-	p[2] = limit;
-	p[3] = customer_id;
-	p[4] = subscription_id;
-	p[5] = status;
-	res = bw_db_query(req->db, page->ending_before != NULL ?
-	    SQL_INVOICES_LIST("ASC") : SQL_INVOICES_LIST("DESC"), 6, p);
+	bw_list_init(req, &l, SQL_INVOICES_SELECT);
+	bw_list_filter(&l, "i.customer_id = $%d", customer_id);
+	bw_list_filter(&l, "i.subscription_id = $%d", subscription_id);
+	bw_list_filter(&l, "i.status = $%d", status);
+	res = bw_list_query(&l, page, "i.id");
 	if (res == NULL)
 		return BW_ERROR;
 	*out = json_array();

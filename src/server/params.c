@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -481,21 +482,61 @@ bw_time_parse(const char *s, int64_t *out)
 	return BW_OK;
 }
 
+void
+bw_list_init(struct bw_req *req, struct bw_list *l, const char *select_from)
+{
+	memset(l, 0, sizeof(*l));
+	l->req = req;
+	l->sql = bw_arena_strdup(&req->arena, select_from);
+}
+
+void
+bw_list_where(struct bw_list *l, const char *cond)
+{
+	l->sql = bw_arena_printf(&l->req->arena, "%s %s %s", l->sql,
+	    l->nconds++ == 0 ? "WHERE" : "AND", cond);
+}
+
+void
+bw_list_filter(struct bw_list *l, const char *fmt, const char *value)
+{
+	char	*cond;
+
+	if (value == NULL)
+		return;
+	if (l->n >= BW_LIST_PARAMS_MAX)
+		abort();	/* a programming error, never input */
+	l->p[l->n++] = value;
+	/* FMT is a constant of the caller with one %d: never input. */
+	cond = bw_arena_printf(&l->req->arena, fmt, l->n);
+	bw_list_where(l, cond);
+}
+
+PGresult *
+bw_list_query(struct bw_list *l, const struct bw_page *page, const char *id)
+{
+	char	cond[96];
+
+	if (page->starting_after != NULL) {
+		snprintf(cond, sizeof(cond), "%s < $%%d", id);
+		bw_list_filter(l, cond, page->starting_after);
+	}
+	if (page->ending_before != NULL) {
+		snprintf(cond, sizeof(cond), "%s > $%%d", id);
+		bw_list_filter(l, cond, page->ending_before);
+	}
+	l->sql = bw_arena_printf(&l->req->arena, "%s ORDER BY %s %s LIMIT %d",
+	    l->sql, id, page->ending_before != NULL ? "ASC" : "DESC",
+	    page->limit + 1);
+	return bw_db_query(l->req->db, l->sql, l->n, l->n > 0 ? l->p : NULL);
+}
+
 PGresult *
 bw_page_query(struct bw_req *req, const struct bw_page *page,
     const char *select_from, const char *id)
 {
-	const char	*p[3];
-	char		*sql, limit[16];
+	struct bw_list	l;
 
-	/* Only constant fragments go into the text; values are parameters. */
-	sql = bw_arena_printf(&req->arena, "%s WHERE ($1::text IS NULL OR "
-	    "%s < $1) AND ($2::text IS NULL OR %s > $2) ORDER BY %s %s "
-	    "LIMIT $3::int", select_from, id, id, id,
-	    page->ending_before != NULL ? "ASC" : "DESC");
-	snprintf(limit, sizeof(limit), "%d", page->limit + 1);
-	p[0] = page->starting_after;
-	p[1] = page->ending_before;
-	p[2] = limit;
-	return bw_db_query(req->db, sql, 3, p);
+	bw_list_init(req, &l, select_from);
+	return bw_list_query(&l, page, id);
 }

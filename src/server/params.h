@@ -82,12 +82,44 @@ int	bw_page_respond(struct bw_req *, const struct bw_page *, json_t *items,
 	    const char *url);
 
 /*
- * Runs a list query: SELECT_FROM (a "SELECT cols FROM table" with no WHERE;
- * constant SQL only) with the page's cursor conditions on column ID, its
- * order and LIMIT limit+1, as one prepared statement. Returns the result
- * (caller PQclear()s) or NULL on a database error.
+ * A list query built from the filters a request uses, so that its text
+ * holds no "$n IS NULL OR ..." for absent ones and its LIMIT is a
+ * literal: each combination is then a plain prepared statement whose
+ * generic plan PostgreSQL reuses, where the catch-all form was re-planned
+ * on every call (planning cost more than running it). Only constant SQL
+ * goes into the text; values are parameters.
+ */
+#define BW_LIST_PARAMS_MAX	12
+
+struct bw_list {
+	struct bw_req	*req;
+	char		*sql;		/* req's arena */
+	int		 nconds;
+	int		 n;
+	const char	*p[BW_LIST_PARAMS_MAX];
+};
+
+/* SELECT_FROM: "SELECT cols FROM table [alias]", no WHERE. */
+void	bw_list_init(struct bw_req *, struct bw_list *,
+	    const char *select_from);
+/* A constant condition ("NOT deleted"). */
+void	bw_list_where(struct bw_list *, const char *cond);
+/*
+ * A condition on VALUE when it is not NULL: FMT holds one %d, the
+ * parameter's number ("customer_id = $%d", "created >=
+ * to_timestamp($%d::bigint)").
+ */
+void	bw_list_filter(struct bw_list *, const char *fmt, const char *value);
+/*
+ * Adds the page's cursor conditions on column ID, its order and LIMIT
+ * limit+1, and runs the query. The result (caller PQclear()s) or NULL on
+ * a database error.
  */
 struct pg_result;
+struct pg_result	*bw_list_query(struct bw_list *, const struct bw_page *,
+			    const char *id);
+
+/* A list with no filters: SELECT_FROM, the page, ordered by ID. */
 struct pg_result	*bw_page_query(struct bw_req *, const struct bw_page *,
 			    const char *select_from, const char *id);
 
