@@ -767,17 +767,7 @@ bw_sub_change_lines(struct bw_req *req, struct billow_change_ctx *ctx,
 			    "added an invalid line (kind %.16s)", b->kind);
 			return bw_err_internal(req);
 		}
-		x[i].kind = "proration";
-		x[i].description = bw_arena_strndup(&req->arena,
-		    b->description, strnlen(b->description,
-		    sizeof(b->description)));
-		x[i].amount = b->amount;
-		x[i].unit_amount = b->unit_amount >= 0 ? sub_int(req,
-		    b->unit_amount) : NULL;
-		x[i].unit_amount_decimal = NULL;
-		x[i].quantity = b->quantity;
-		x[i].start = b->period_start;
-		x[i].end = b->period_end;
+		bw_sub_line_from_plugin(req, b, &x[i]);
 	}
 	*out = x;
 	*n = ctx->nlines;

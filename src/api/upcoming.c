@@ -307,41 +307,6 @@ up_line_json(const struct bw_sub_line *l, const char *currency)
 	return j;
 }
 
-/* Line I of UI in invoice order (bw_sub_invoice: lines, items, tail). */
-static int
-up_line_at(const struct up_invoice *ui, int i, struct bw_sub_line *l)
-{
-	const struct bw_sub_invoice	*si = &ui->si;
-	int				 nitems;
-
-	nitems = si->items != NULL ? PQntuples(si->items) : 0;
-	if (i < si->nlines) {
-		*l = si->lines[i];
-		return 1;
-	}
-	i -= si->nlines;
-	if (i < nitems) {
-		l->kind = bw_db_val(si->items, i, "kind");
-		l->description = bw_db_val(si->items, i, "description");
-		l->amount = bw_db_int(si->items, i, "amount");
-		l->unit_amount = bw_db_isnull(si->items, i, "unit_amount") ?
-		    NULL : bw_db_val(si->items, i, "unit_amount");
-		l->unit_amount_decimal = bw_db_isnull(si->items, i,
-		    "unit_amount_decimal") ? NULL : bw_db_val(si->items, i,
-		    "unit_amount_decimal");
-		l->quantity = bw_db_int(si->items, i, "quantity");
-		l->start = bw_db_int(si->items, i, "period_start");
-		l->end = bw_db_int(si->items, i, "period_end");
-		return 1;
-	}
-	i -= nitems;
-	if (i < si->ntail) {
-		*l = si->tail[i];
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * The invoice UI as bw_sub_invoice_create would write it and
  * finalization would settle it: the invoice.lines filter's lines after
@@ -369,7 +334,7 @@ up_invoice_json(struct bw_req *req, const struct up_sub *us,
 	for (i = 0; i < ncore + nextra; i++) {
 		if (i >= ncore)
 			l = extra[i - ncore];
-		else if (!up_line_at(ui, i, &l))
+		else if (!bw_sub_line_at(&ui->si, i, &l))
 			break;
 		if (strcmp(l.kind, "plan") != 0 && l.amount == 0)
 			continue;

@@ -216,9 +216,8 @@ bw_sub_pending(struct bw_req *req, const char *sub_id, PGresult **out)
 	return BW_OK;
 }
 
-/* Line I of the invoice-to-be, in order: LINES, pending items, TAIL. */
-static int
-sub_line_at(const struct bw_sub_invoice *si, int i, struct bw_sub_line *l)
+int
+bw_sub_line_at(const struct bw_sub_invoice *si, int i, struct bw_sub_line *l)
 {
 	int	nitems = si->items != NULL ? PQntuples(si->items) : 0;
 
@@ -256,6 +255,23 @@ sub_line_billed(const struct bw_sub_line *l)
 	return strcmp(l->kind, "plan") == 0 || l->amount != 0;
 }
 
+void
+bw_sub_line_from_plugin(struct bw_req *req, const struct billow_line *b,
+    struct bw_sub_line *l)
+{
+	l->kind = bw_arena_strndup(&req->arena, b->kind, strnlen(b->kind,
+	    sizeof(b->kind)));
+	l->description = bw_arena_strndup(&req->arena, b->description,
+	    strnlen(b->description, sizeof(b->description)));
+	l->amount = b->amount;
+	l->unit_amount = b->unit_amount >= 0 ? sub_int(req, b->unit_amount) :
+	    NULL;
+	l->unit_amount_decimal = NULL;
+	l->quantity = b->quantity;
+	l->start = b->period_start;
+	l->end = b->period_end;
+}
+
 int
 bw_sub_invoice_extra(struct bw_req *req, const struct bw_sub_invoice *si,
     int preview, struct bw_sub_line **out, int *n)
@@ -275,7 +291,7 @@ bw_sub_invoice_extra(struct bw_req *req, const struct bw_sub_invoice *si,
 	ctx.currency = si->currency;
 	ctx.billing_reason = si->reason;
 	ctx.preview = preview;
-	for (i = 0; sub_line_at(si, i, &l); i++)
+	for (i = 0; bw_sub_line_at(si, i, &l); i++)
 		ctx.core_lines++;
 	if (bw_hook_filter(BILLOW_HOOK_INVOICE_LINES, &ctx, who,
 	    sizeof(who)) != BW_OK) {
@@ -300,18 +316,7 @@ bw_sub_invoice_extra(struct bw_req *req, const struct bw_sub_invoice *si,
 			    "invalid line (kind %.16s)", b->kind);
 			return bw_err_internal(req);
 		}
-		x[i].kind = bw_arena_strndup(&req->arena, b->kind,
-		    strnlen(b->kind, sizeof(b->kind)));
-		x[i].description = bw_arena_strndup(&req->arena,
-		    b->description, strnlen(b->description,
-		    sizeof(b->description)));
-		x[i].amount = b->amount;
-		x[i].unit_amount = b->unit_amount >= 0 ? sub_int(req,
-		    b->unit_amount) : NULL;
-		x[i].unit_amount_decimal = NULL;
-		x[i].quantity = b->quantity;
-		x[i].start = b->period_start;
-		x[i].end = b->period_end;
+		bw_sub_line_from_plugin(req, b, &x[i]);
 	}
 	*out = x;
 	*n = ctx.nlines;
@@ -347,7 +352,7 @@ bw_sub_invoice_create(struct bw_req *req, const struct bw_sub_invoice *in)
 	}
 
 	/* The totals first: the invoice row goes in before its lines. */
-	for (i = 0; sub_line_at(si, i, &l); i++) {
+	for (i = 0; bw_sub_line_at(si, i, &l); i++) {
 		if (!sub_line_billed(&l))
 			continue;
 		if (__builtin_add_overflow(total, l.amount, &total) ||
@@ -380,7 +385,7 @@ bw_sub_invoice_create(struct bw_req *req, const struct bw_sub_invoice *in)
 
 	/* The lines travel in the same pipeline: no round trip each. */
 	n = 0;
-	for (i = 0; sub_line_at(si, i, &l); i++) {
+	for (i = 0; bw_sub_line_at(si, i, &l); i++) {
 		if (!sub_line_billed(&l))
 			continue;
 		bw_id_new("il", lid);

@@ -110,6 +110,18 @@ int	bw_sub_usage_lines(struct bw_req *, const char *plan_id,
 	    const char *customer_id, int64_t from, int64_t to,
 	    struct bw_sub_line **out, int *n);
 
+/* A line a plugin handed over (checked by the caller) into *L. */
+struct billow_line;
+void	bw_sub_line_from_plugin(struct bw_req *, const struct billow_line *b,
+	    struct bw_sub_line *l);
+
+/*
+ * Line I of the invoice-to-be SI into *L, in order: its lines, its pending
+ * items, its tail. 0 past the last line.
+ */
+int	bw_sub_line_at(const struct bw_sub_invoice *si, int i,
+	    struct bw_sub_line *l);
+
 /*
  * The invoice.lines filter for the invoice SI would be (PREVIEW: the
  * upcoming-invoice preview): the lines plugins add, in req->arena.
