@@ -343,7 +343,18 @@ static const struct prop_check prop_checks[] = {
 	  "JOIN invoices ic ON ic.tenant_id = c.tenant_id AND ic.id = "
 	  "c.invoice_id WHERE c.tenant_id = $1 AND ic.subscription_id = "
 	  "pl.sub AND c.kind = 'proration' AND c.amount < 0 AND "
-	  "c.period_start <= pl.s AND c.period_end >= least(pl.prev_e, pl.e))" },
+	  "c.period_start <= pl.s AND c.period_end >= least(pl.prev_e, pl.e)) "
+	  /*
+	   * BILLING.md: a credit prorates the price in effect at its time. A
+	   * change with proration_behavior none to the free plan leaves a
+	   * price of 0 in effect, so the interval change after it credits
+	   * nothing, rightly.
+	   */
+	  "AND NOT EXISTS (SELECT 1 FROM events ev JOIN plans op ON "
+	  "op.tenant_id = ev.tenant_id AND op.id = ev.data->"
+	  "'previous_attributes'->>'plan_id' WHERE ev.tenant_id = $1 AND "
+	  "ev.type = 'subscription.updated' AND ev.data->'object'->>'id' = "
+	  "pl.sub AND ev.created = pl.s AND op.amount = 0)" },
 	{ "one first or renewal invoice per subscription period",
 	  "SELECT count(*) FROM (SELECT i.subscription_id, l.period_start "
 	  "FROM invoice_lines l JOIN invoices i ON i.tenant_id = l.tenant_id "
