@@ -46,7 +46,7 @@ PLUGIN_SO    := $(PLUGINS:%=$(BUILD)/plugins/%.so) \
 PLUGIN_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden $(WARN) \
 		 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags jansson) $(SAN) \
 		 $(PLUGIN_EXTRA)
-PLUGIN_LIBS   := $(shell pkg-config --libs jansson) $(SAN)
+PLUGIN_LIBS   := $(shell pkg-config --libs jansson libcurl libcrypto) $(SAN)
 
 .PHONY: all run stop test deps bench format clean unit plugins plugin
 

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define BILLOW_ABI_MAJOR	1
-#define BILLOW_ABI_MINOR	1
+#define BILLOW_ABI_MINOR	2
 
 /* Result codes, the same everywhere (handlers, hooks, host calls). */
 #define BILLOW_OK		0
@@ -73,7 +73,19 @@ typedef int	(*billow_route_fn)(struct billow_req *req);
  */
 typedef int	(*billow_hook_fn)(void *ctx, void *ud);
 
-/* A background task handler; PAYLOAD is the JSON text given to enqueue. */
+/*
+ * A background task handler; PAYLOAD is the JSON text given to enqueue.
+ * Since ABI 1.2 tasks are durable: task_enqueue writes the task in the
+ * enqueuing transaction, the relay moves it to the Redis queue after the
+ * commit, and a `billow worker` runs it at least once (so handlers must
+ * be idempotent), in its own transaction in the enqueuer's tenant and
+ * mode. Return BILLOW_OK: done, the handler's writes commit. BILLOW_ERROR:
+ * the writes roll back and the task runs again after a backoff, up to
+ * the queue's maximum attempts, then goes to the dead letter. A handler
+ * that called task_retry_in() returns BILLOW_DECLINED: its writes commit
+ * and the task runs again after that delay (the handler decides when to
+ * give up, with task_attempt()).
+ */
 typedef int	(*billow_task_fn)(struct billow_req *req, const char *payload);
 
 /*
@@ -84,6 +96,12 @@ typedef int	(*billow_task_fn)(struct billow_req *req, const char *payload);
  *   setting an error on REQ and returning BILLOW_ERROR.
  * "event.created" (action), struct billow_event_ctx: an event was written
  *   in the current transaction (it commits with the request).
+ * "event.relayed" (action, ABI 1.2), struct billow_event_ctx: a committed
+ *   event, after the relay moved it to the queue: fired by a `billow
+ *   worker` in its own transaction in the event's tenant and mode, at
+ *   least once per event (handlers must be idempotent). Where fan-out
+ *   belongs (webhook deliveries): off the request's path, and an error
+ *   rolls the handlers' writes back and runs the event again later.
  * "tenant.registered" (action), struct billow_tenant_ctx: a new tenant,
  *   inside the registration transaction.
  * "test.filter" (filter), struct billow_filter_ctx: exists so plugin
@@ -107,6 +125,7 @@ typedef int	(*billow_task_fn)(struct billow_req *req, const char *payload);
  */
 #define BILLOW_HOOK_HTTP_REQUEST	"http.request"
 #define BILLOW_HOOK_EVENT_CREATED	"event.created"
+#define BILLOW_HOOK_EVENT_RELAYED	"event.relayed"
 #define BILLOW_HOOK_TENANT_REGISTERED	"tenant.registered"
 #define BILLOW_HOOK_TEST_FILTER		"test.filter"
 #define BILLOW_HOOK_SUBSCRIPTION_CHANGED	"subscription.changed"
@@ -332,6 +351,21 @@ struct billow_host {
 	 */
 	int	(*query_time)(struct billow_req *, const char *name,
 		    int64_t *out);
+
+	/* ABI 1.2: tasks on the queue (see billow_task_fn). */
+	/* The run of the current task: 1 the first time. 0 outside a task. */
+	int	(*task_attempt)(struct billow_req *);
+	/*
+	 * Asks for the current task to run again after DELAY_MS; the
+	 * handler then returns BILLOW_DECLINED. BILLOW_ERROR outside a task.
+	 */
+	int	(*task_retry_in)(struct billow_req *, int64_t delay_ms);
+	/*
+	 * A core setting, after its environment override, as text; NULL
+	 * for an unknown NAME. "webhooks.retry_base_s" (seconds),
+	 * "webhooks.allow_loopback" ("yes" or "no").
+	 */
+	const char	*(*core_setting)(const char *name);
 };
 
 #define BILLOW_PARAM_REQUIRED	0x01

@@ -393,19 +393,18 @@ bw_billing_step(struct bw_req *req, const char *id, int64_t limit,
 /*
  * One step of a long advance on an arena of its own, so a clock with a
  * hundred thousand subscriptions does not hold every step's strings
- * until the request ends. Nothing a step allocates outlives it but the
- * plugin tasks it queued, which are moved to the request's arena.
+ * until the request ends. Nothing a step allocates outlives it: queued
+ * statements and plugin tasks copy what they keep.
  */
 static int
 cycle_step_scoped(struct bw_req *req, const char *id, int64_t instant,
     int *did)
 {
 	struct bw_arena	 outer = req->arena;
-	int		 ntasks = bw_plugin_tasks_count(req), rc;
+	int		 rc;
 
 	bw_arena_init(&req->arena);
 	rc = bw_billing_step(req, id, instant, 0, did, NULL);
-	bw_plugin_tasks_move(req, ntasks, &outer);
 	bw_arena_free(&req->arena);
 	req->arena = outer;
 	return rc;
@@ -476,9 +475,7 @@ cycle_run_one(struct bw_db *db, const char *tenant_id, int livemode,
 		return -1;
 	}
 	rc = bw_billing_step(&req, id, -1, 1, &did, NULL);
-	if (rc == BW_OK && !req.failed && bw_db_commit(db) == BW_OK) {
-		bw_plugin_run_tasks(&req);
-	} else {
+	if (rc != BW_OK || req.failed || bw_db_commit(db) != BW_OK) {
 		bw_db_rollback(db);
 		bw_log(BW_LOG_ERROR, "scheduler: subscription %s of %s: %s",
 		    id, tenant_id, req.failed ? req.err.message :

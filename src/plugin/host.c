@@ -18,12 +18,6 @@
 
 #define REQ(r)	((struct bw_req *)(r))
 
-struct bw_task_pending {
-	char			*type;
-	char			*payload;
-	struct bw_task_pending	*next;
-};
-
 static void
 host_log(struct billow_plugin_handle *h, int level, const char *fmt, ...)
 {
@@ -243,24 +237,48 @@ host_event_emit(struct billow_req *r, const char *type, const char *data)
 	return bw_event_emit(REQ(r), type, data);
 }
 
+/*
+ * A task goes into the outbox in the enqueuing transaction: it exists
+ * exactly when the transaction commits, and the relay takes it to the
+ * queue from there (worker/relay.c).
+ */
+#define SQL_TASK_INSERT \
+	"INSERT INTO tasks (tenant_id, livemode, id, type, payload) VALUES " \
+	"(current_setting('app.tenant_id'), " \
+	"current_setting('app.livemode')::boolean, $1, $2, $3)"
+
 static int
 host_task_enqueue(struct billow_req *r, const char *type, const char *payload)
 {
-	struct bw_req		*req = REQ(r);
-	struct bw_task_pending	*t, **tail;
+	struct bw_req	*req = REQ(r);
+	const char	*p[3];
+	char		 id[BW_ID_MAX];
 
 	if (bw_plugin_task(type) == NULL)
 		return bw_req_error(req, 500, "api_error", "internal_error",
 		    NULL, "No handler for this background task.");
-	t = bw_arena_alloc(&req->arena, sizeof(*t));
-	t->type = bw_arena_strdup(&req->arena, type);
-	t->payload = bw_arena_strdup(&req->arena, payload != NULL ? payload :
-	    "{}");
-	t->next = NULL;
-	for (tail = &req->tasks; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = t;
-	return BW_OK;
+	bw_id_new("tsk", id);
+	p[0] = id;
+	p[1] = type;
+	p[2] = payload != NULL ? payload : "{}";
+	return bw_db_queue(req->db, SQL_TASK_INSERT, 3, p);
+}
+
+static int
+host_task_attempt(struct billow_req *r)
+{
+	return REQ(r)->task_attempt;
+}
+
+static int
+host_task_retry_in(struct billow_req *r, int64_t delay_ms)
+{
+	struct bw_req	*req = REQ(r);
+
+	if (req->task_attempt < 1 || delay_ms < 0)
+		return BILLOW_ERROR;
+	req->task_retry_ms = delay_ms;
+	return BILLOW_OK;
 }
 
 const struct billow_host	bw_plugin_host = {
@@ -301,6 +319,9 @@ const struct billow_host	bw_plugin_host = {
 	.param_bool = host_param_bool,
 	.param_metadata = host_param_metadata,
 	.query_time = host_query_time,
+	.task_attempt = host_task_attempt,
+	.task_retry_in = host_task_retry_in,
+	.core_setting = plugin_core_setting,
 };
 
 #define SQL_EVENT_INSERT \
@@ -360,71 +381,3 @@ bw_event_emit_json(struct bw_req *req, const char *type, json_t *data)
 	return rc;
 }
 
-int
-bw_plugin_tasks_count(const struct bw_req *req)
-{
-	const struct bw_task_pending	*t;
-	int				 n = 0;
-
-	for (t = req->tasks; t != NULL; t = t->next)
-		n++;
-	return n;
-}
-
-void
-bw_plugin_tasks_move(struct bw_req *req, int keep, struct bw_arena *to)
-{
-	struct bw_task_pending	**pp, *t, *c;
-	int			  i = 0;
-
-	for (pp = &req->tasks; *pp != NULL; pp = &(*pp)->next, i++) {
-		if (i < keep)
-			continue;
-		t = *pp;
-		c = bw_arena_alloc(to, sizeof(*c));
-		c->type = bw_arena_strdup(to, t->type);
-		c->payload = bw_arena_strdup(to, t->payload);
-		c->next = t->next;
-		*pp = c;
-	}
-}
-
-/*
- * Until the Redis queue exists, queued tasks run here, after the request
- * committed, each in its own transaction in the request's tenant context;
- * the request's own answer is never changed by them.
- */
-void
-bw_plugin_run_tasks(struct bw_req *req)
-{
-	struct bw_task_pending	*t;
-	struct bw_req		 treq;
-	billow_task_fn		 fn;
-	int			 rc;
-
-	for (t = req->tasks; t != NULL; t = t->next) {
-		if ((fn = bw_plugin_task(t->type)) == NULL)
-			continue;
-		bw_req_init(&treq);
-		treq.who = req->who;
-		treq.db = req->db;
-		treq.redis = req->redis;
-		treq.server = req->server;
-		snprintf(treq.request_id, sizeof(treq.request_id), "%s",
-		    req->request_id);
-		treq.path = bw_arena_strdup(&treq.arena, "");
-		if (bw_db_begin(treq.db, treq.who.tenant_id[0] != '\0' ?
-		    treq.who.tenant_id : NULL, treq.who.livemode) == BW_OK) {
-			rc = fn((struct billow_req *)&treq, t->payload);
-			if (rc == BILLOW_OK && !treq.failed)
-				rc = bw_db_commit(treq.db);
-			else
-				bw_db_rollback(treq.db);
-			if (rc != BILLOW_OK || treq.failed)
-				bw_log(BW_LOG_ERROR, "task %s of request %s "
-				    "failed", t->type, req->request_id);
-		}
-		bw_req_free(&treq);
-	}
-	req->tasks = NULL;
-}

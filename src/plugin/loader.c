@@ -127,6 +127,17 @@ hook_run(const char *name, void *ctx, char *who, size_t wholen)
 }
 
 int
+bw_hook_has(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < nhooks; i++)
+		if (strcmp(hooks[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int
 bw_hook_action(const char *name, void *ctx, char *who, size_t wholen)
 {
 	return hook_run(name, ctx, who, wholen);
@@ -201,6 +212,22 @@ plugin_task_register(struct billow_plugin_handle *h, const char *type,
 	tasks[ntasks].fn = fn;
 	ntasks++;
 	return BW_OK;
+}
+
+/* The core settings plugins may read, as text, fixed at load time. */
+static char	core_retry_base_s[16];
+static char	core_allow_loopback[4];
+
+const char *
+plugin_core_setting(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	if (strcmp(name, "webhooks.retry_base_s") == 0)
+		return core_retry_base_s;
+	if (strcmp(name, "webhooks.allow_loopback") == 0)
+		return core_allow_loopback;
+	return NULL;
 }
 
 const char *
@@ -321,6 +348,10 @@ bw_plugins_load(const struct bw_config *cfg, char *err, size_t errlen)
 
 	if (nplugins > 0)
 		bw_plugins_unload();
+	snprintf(core_retry_base_s, sizeof(core_retry_base_s), "%d",
+	    cfg->webhook_retry_base_s);
+	snprintf(core_allow_loopback, sizeof(core_allow_loopback), "%s",
+	    cfg->webhook_allow_loopback ? "yes" : "no");
 	loading = 1;
 	load_generation++;
 	for (i = 0; i < cfg->nplugins && nplugins < MAX_PLUGINS; i++) {

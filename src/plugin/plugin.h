@@ -34,6 +34,8 @@ void	bw_plugin_routes_register(void);
  * goes to WHO (may be NULL).
  */
 int	bw_hook_action(const char *name, void *ctx, char *who, size_t wholen);
+/* Whether any loaded plugin handles hook NAME. */
+int	bw_hook_has(const char *name);
 /* Runs filter hook NAME: each handler transforms CTX in turn; same rules. */
 int	bw_hook_filter(const char *name, void *ctx, char *who, size_t wholen);
 /* Registers a handler as OWNER (used by plugins through the host table). */
@@ -41,6 +43,9 @@ int	bw_hook_register(const char *owner, const char *name, int priority,
 	    billow_hook_fn fn, void *ud);
 /* Forgets every hook (unit tests; unload). */
 void	bw_hook_clear(void);
+
+/* A core setting for plugins (host table core_setting). */
+const char	*plugin_core_setting(const char *name);
 
 /* The handler for task TYPE, or NULL. */
 billow_task_fn	bw_plugin_task(const char *type);
@@ -63,13 +68,5 @@ extern const struct billow_host	bw_plugin_host;
 int	bw_event_emit(struct bw_req *, const char *type, const char *data_json);
 /* The same with DATA as JSON (the event's data object; stolen). */
 int	bw_event_emit_json(struct bw_req *, const char *type, json_t *data);
-/* Runs tasks queued by the request, after its transaction committed. */
-void	bw_plugin_run_tasks(struct bw_req *);
-/*
- * Long units of work run each step on an arena of its own: the tasks a
- * step queued beyond the first KEEP are copied into arena TO first.
- */
-int	bw_plugin_tasks_count(const struct bw_req *);
-void	bw_plugin_tasks_move(struct bw_req *, int keep, struct bw_arena *to);
 
 #endif

@@ -439,8 +439,6 @@ bw_dispatch(struct bw_req *req)
 			} else {
 				if (req->after_commit != NULL)
 					req->after_commit(req);
-				if (req->tasks != NULL)
-					bw_plugin_run_tasks(req);
 			}
 		}
 	}

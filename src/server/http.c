@@ -17,6 +17,7 @@ bw_req_init(struct bw_req *req)
 	bw_arena_init(&req->arena);
 	bw_buf_init(&req->out);
 	req->status = 200;
+	req->task_retry_ms = -1;
 }
 
 void

@@ -100,7 +100,6 @@ struct bw_error {
 
 struct bw_db;
 struct bw_redis;
-struct bw_task_pending;
 struct bw_server;
 
 struct bw_req {
@@ -129,8 +128,10 @@ struct bw_req {
 	int			 rate_limit;	/* the key's limit, 0 = none */
 
 	json_t			*json;		/* parsed body, owned by the request */
-	/* Tasks queued by plugins, run after the commit (plugin/host.c). */
-	struct bw_task_pending	*tasks;
+	/* Inside a queued task (worker/relay.c): its run, 1 the first. */
+	int			 task_attempt;
+	/* The task asked to run again after this many ms (-1: no). */
+	int64_t			 task_retry_ms;
 	/* A plugin's list parameters (host table list_parse). */
 	void			*page;
 	/* Runs once the request's transaction committed (cache flushes). */

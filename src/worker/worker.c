@@ -5,7 +5,9 @@
  * (src/billing/cycle.c), one subscription and instant per transaction,
  * rows claimed with FOR UPDATE SKIP LOCKED. Housekeeping removes
  * idempotency records older than 24 h and expired refresh tokens
- * (billow_gc, a SECURITY DEFINER function).
+ * (billow_gc, a SECURITY DEFINER function). The outbox relay and the
+ * queue consumers (relay.c) run every pass, and the loop naps only when
+ * none of them had work.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,12 +17,20 @@
 
 #include "core/core.h"
 #include "db/db.h"
+#include "db/redis.h"
 #include "billing/subscription.h"
 #include "plugin/plugin.h"
 #include "worker/worker.h"
 
 /* Subscriptions one scheduler pass takes on. */
 #define WORKER_SCHED_BATCH	200
+/* Outbox rows one relay pass moves, queued items one consumer pass runs. */
+#define WORKER_RELAY_BATCH	500
+#define WORKER_CONSUME_BATCH	64
+/* The nap when idle: the added latency of an event, at most. */
+#define WORKER_IDLE_MS		20
+/* How often an idle scheduler looks for due work. */
+#define WORKER_SCHED_EVERY_US	200000LL
 
 static volatile sig_atomic_t	worker_quit, worker_hup;
 
@@ -49,10 +59,11 @@ bw_worker_main(const struct bw_config *cfg)
 {
 	struct sigaction	 sa;
 	struct bw_db		*db;
+	struct bw_redis		*redis;
 	PGresult		*res;
-	int64_t			 next_gc = 0, next_sched = 0;
-	int			 n, busy;
-	char			 err[512];
+	int64_t			 next_gc = 0, next_sched = 0, next_queue = 0;
+	int			 n, c, busy;
+	char			 err[512], consumer[96], host[64];
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_signal;
@@ -67,6 +78,11 @@ bw_worker_main(const struct bw_config *cfg)
 		return BW_ERROR;
 	}
 	db = bw_db_new(cfg->database_url, cfg->statement_timeout_ms);
+	redis = bw_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(consumer, sizeof(consumer), "%s-%d", host, (int)getpid());
 	bw_log(BW_LOG_INFO, "worker %d started", (int)getpid());
 	while (!worker_quit) {
 		if (worker_hup) {
@@ -99,22 +115,38 @@ bw_worker_main(const struct bw_config *cfg)
 			}
 		}
 		/*
+		 * The outbox relay, then the consumers. Redis or the
+		 * database away: events wait in the outbox; look again in a
+		 * second (the Redis client refuses to reconnect sooner).
+		 */
+		busy = 0;
+		if (bw_mono_us() >= next_queue) {
+			n = bw_relay_pass(db, redis, WORKER_RELAY_BATCH);
+			c = n < 0 ? -1 : bw_consume_pass(db, redis, consumer,
+			    WORKER_CONSUME_BATCH);
+			busy = n > 0 || c > 0;
+			next_queue = n < 0 || c < 0 ? bw_mono_us() + 1000000LL :
+			    0;
+		}
+		/*
 		 * The billing scheduler: a full batch means more may be
 		 * due, so go again at once; otherwise look again shortly.
 		 */
-		busy = 0;
 		if (cfg->scheduler && bw_mono_us() >= next_sched) {
 			n = bw_billing_run_due(db, WORKER_SCHED_BATCH);
 			if (n > 0)
 				bw_log(BW_LOG_INFO, "scheduler: %d "
 				    "subscription steps", n);
-			busy = n >= WORKER_SCHED_BATCH;
+			busy |= n >= WORKER_SCHED_BATCH;
 			/* Database away: try again a little later. */
-			next_sched = bw_mono_us() + (n < 0 ? 2000000LL : 0);
+			next_sched = bw_mono_us() + (n < 0 ? 2000000LL :
+			    n >= WORKER_SCHED_BATCH ? 0 :
+			    WORKER_SCHED_EVERY_US);
 		}
 		if (!busy)
-			worker_nap(200);
+			worker_nap(WORKER_IDLE_MS);
 	}
+	bw_redis_free(redis);
 	bw_db_free(db);
 	bw_plugins_unload();
 	bw_log(BW_LOG_INFO, "worker %d stopped", (int)getpid());

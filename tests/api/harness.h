@@ -141,6 +141,7 @@ Suite		*suite_changes(void);
 Suite		*suite_property(void);
 Suite		*suite_final(void);
 Suite		*suite_usage(void);
+Suite		*suite_webhooks(void);
 Suite	*suite_limits(void);
 
 #endif

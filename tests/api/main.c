@@ -44,6 +44,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_changes());
 	srunner_add_suite(sr, suite_property());
 	srunner_add_suite(sr, suite_usage());
+	srunner_add_suite(sr, suite_webhooks());
 	srunner_add_suite(sr, suite_final());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -18,7 +18,8 @@
 	X(money)		\
 	X(rules)		\
 	X(proration)		\
-	X(mrr)
+	X(mrr)			\
+	X(queue)
 
 #define BW_DECLARE_SUITE(name)	Suite *suite_##name(void);
 BW_TEST_SUITES(BW_DECLARE_SUITE)

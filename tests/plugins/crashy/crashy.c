@@ -5,6 +5,7 @@
  * so a reload test can tell a rebuilt plugin from the old one.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -78,14 +79,41 @@ crashy_emit(struct billow_req *req)
 	    "hook_saw_it", seen_req == req, "type", seen_type));
 }
 
-/* A background task: records that it ran, as an event of its own. */
+/*
+ * A background task: its first run records a retry and asks to run again
+ * in 100 ms (its writes commit); the second records that it ran, with its
+ * attempt number, as an event of its own.
+ */
 static int
 crashy_note(struct billow_req *req, const char *payload)
 {
 	char	data[512];
+	int	attempt = host->task_attempt(req);
 
-	snprintf(data, sizeof(data), "{\"object\":%s}", payload);
+	snprintf(data, sizeof(data), "{\"object\":%s,\"attempt\":%d}",
+	    payload, attempt);
+	if (attempt == 1) {
+		if (host->event_emit(req, "crashy.task_retry", data) !=
+		    BILLOW_OK || host->task_retry_in(req, 100) != BILLOW_OK)
+			return BILLOW_ERROR;
+		return BILLOW_DECLINED;
+	}
 	return host->event_emit(req, "crashy.task_ran", data);
+}
+
+/* event.relayed: a committed crashy.emitted event comes back once. */
+static int
+crashy_relayed(void *ctx, void *ud)
+{
+	struct billow_event_ctx	*e = ctx;
+	char			 data[256];
+
+	(void)ud;
+	if (strcmp(e->type, "crashy.emitted") != 0)
+		return BILLOW_OK;
+	snprintf(data, sizeof(data), "{\"object\":{\"event_id\":\"%s\"}}",
+	    e->event_id);
+	return host->event_emit(e->req, "crashy.relayed", data);
 }
 
 /* POST /api/v1/crashy/task: queues crashy.note and answers 202 at once. */
@@ -115,7 +143,9 @@ crashy_init(const struct billow_host *h, struct billow_plugin_handle *hd)
 	    host->hook_add(self, BILLOW_HOOK_HTTP_REQUEST, 0, crashy_gate,
 	    NULL) != BILLOW_OK ||
 	    host->hook_add(self, BILLOW_HOOK_EVENT_CREATED, 0,
-	    crashy_saw_event, NULL) != BILLOW_OK)
+	    crashy_saw_event, NULL) != BILLOW_OK ||
+	    host->hook_add(self, BILLOW_HOOK_EVENT_RELAYED, 0,
+	    crashy_relayed, NULL) != BILLOW_OK)
 		return BILLOW_ERROR;
 	return BILLOW_OK;
 }
