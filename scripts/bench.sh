@@ -17,8 +17,10 @@ NGINXPORT=18082
 DIR=$(mktemp -d /tmp/billow-bench.XXXXXX)
 SERVER_PID=
 NGINX_PID=
+RECV_PID=
 
 cleanup() {
+	[ -z "$RECV_PID" ] || kill "$RECV_PID" 2>/dev/null || true
 	if [ -n "$SERVER_PID" ]; then
 		kill -TERM "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
@@ -207,6 +209,63 @@ R_DONE=$(psql "$DATABASE_URL" -Atq -c "SELECT count(*) FROM invoices
 R_RATE=$(python3 -c "print(f'{$RENEWALS / ($R_END - $R_START):.0f}')")
 R_SECS=$(python3 -c "print(f'{$R_END - $R_START:.1f}')")
 
+# Webhook deliveries (issue 12): the server again, now with the webhooks
+# plugin, an endpoint for customer.created on a local receiver that
+# answers 200 at once, and DELIVERIES events committed in one transaction
+# straight into the outbox. Reported: deliveries per second (first to last
+# arrival) and each event's delay from the commit to its arrival. The
+# backlog the runs above left (their events) is marked relayed first: it
+# is not part of this measurement.
+DELIVERIES=${BENCH_DELIVERIES:-1000}
+RECV_PORT=18087
+kill -TERM "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+WCONF=$DIR/webhooks.conf
+{ cat conf/billow.test.conf; echo "plugin webhooks { path build/plugins/webhooks.so }"; } >"$WCONF"
+build/billow migrate -c "$WCONF" >/dev/null
+psql "$DATABASE_URL" -q -c "UPDATE events SET relayed_at = now() WHERE relayed_at IS NULL"
+redis-cli -p "$REDISPORT" DEL billow:q:events billow:q:tasks >/dev/null
+build/billow serve -c "$WCONF" >"$DIR/server-webhooks.log" 2>&1 &
+SERVER_PID=$!
+python3 tests/faults/receiver.py "$RECV_PORT" "$DIR/received.txt" &
+RECV_PID=$!
+for _ in $(seq 1 100); do
+	curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+	sleep 0.1
+done
+curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/webhook_endpoints" \
+	-H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+	-d "{\"url\":\"http://127.0.0.1:$RECV_PORT/hook\",\"enabled_events\":[\"customer.created\"]}"
+: >"$DIR/received.txt"
+psql "$DATABASE_URL" -q -c "INSERT INTO events (tenant_id, livemode, id, type, data)
+    SELECT '$TENANT', false, 'evt_bench' || lpad(g::text, 17, '0'),
+    'customer.created', jsonb_build_object('object', jsonb_build_object(
+    'id', 'cus_wh' || g, 'object', 'customer')) FROM generate_series(1, $DELIVERIES) g"
+W_COMMIT=$(date +%s%3N)
+for _ in $(seq 1 1200); do
+	[ "$(cut -d' ' -f1 "$DIR/received.txt" | sort -u | grep -c evt_bench)" -ge "$DELIVERIES" ] && break
+	sleep 0.1
+done
+kill "$RECV_PID" 2>/dev/null || true
+read -r W_GOT W_RATE W_P50 W_P99 < <(python3 - "$DIR/received.txt" "$W_COMMIT" <<'EOF'
+import sys
+commit = int(sys.argv[2])
+first = {}
+for line in open(sys.argv[1]):
+    eid, ms = line.split()
+    if eid.startswith("evt_bench") and eid not in first:
+        first[eid] = int(ms)
+t = sorted(first.values())
+if not t:
+    print("0 0 0 0")
+    sys.exit(0)
+span = max(t[-1] - t[0], 1) / 1000
+d = sorted(x - commit for x in t)
+print(len(t), f"{len(t) / span:.0f}", d[len(d) // 2], d[min(len(d) - 1, (len(d) * 99) // 100)])
+EOF
+)
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 > 0 else 'n/a')"; }
 printf '\n%-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50_ms p99_ms non2xx vs_nginx
 printf '%-34s %10s %9s %9s %7s %8s\n' "nginx fixed 200" "$N_RPS" "$N_P50" "$N_P99" "$N_ERR" 1.00
@@ -216,4 +275,6 @@ printf '%-34s %10s %9s %9s %7s %8s\n' "GET /customers?limit=20 (10k)" "$L_RPS" "
 printf '%-34s %10s %9s %9s %7s %8s\n' "POST /customers" "$C_RPS" "$C_P50" "$C_P99" "$C_ERR" "$(ratio "$C_RPS" "$N_RPS")"
 printf '\n%-34s %10s renewals/s (%s renewals in %s s, one test-clock advance)\n' \
     "billing run" "$R_RATE" "$RENEWALS" "$R_SECS"
+printf '%-34s %10s deliveries/s (%s of %s delivered; from commit p50 %s ms, p99 %s ms)\n' \
+    "webhook deliveries" "$W_RATE" "$W_GOT" "$DELIVERIES" "$W_P50" "$W_P99"
 echo "bench: raw wrk output kept until exit in $DIR; root $ROOT"

@@ -30,8 +30,14 @@
 #define RELAY_EVENTS		"events"
 #define RELAY_TASKS		"tasks"
 
-/* A consumer that holds a task this long without an answer is dead. */
-#define RELAY_VISIBILITY_MS	60000
+/*
+ * A consumer that holds an item this long without an answer is dead and
+ * the item goes to another (DESIGN.md "Faults": deliveries resume within
+ * 30 s). A consumer therefore takes at most RELAY_TASKS_AT_ONCE tasks at
+ * a time: two webhook deliveries of 10 s each fit well inside it.
+ */
+#define RELAY_VISIBILITY_MS	25000
+#define RELAY_TASKS_AT_ONCE	2
 /* Failed runs before the dead letter; a task's own retries count too. */
 #define RELAY_EVENT_ATTEMPTS	8
 #define RELAY_TASK_ATTEMPTS	8
@@ -266,45 +272,61 @@ done:
 	return rc;
 }
 
+/* Runs and settles the N reserved items of queue Q. */
+static void
+relay_settle(struct bw_db *db, struct bw_redis *redis, const char *q,
+    int event, struct bw_queue_task *tasks, int n)
+{
+	char	 why[256];
+	int64_t	 retry_ms;
+	int	 i, rc;
+
+	for (i = 0; i < n; i++) {
+		rc = relay_run(db, redis, event, &tasks[i], &retry_ms, why,
+		    sizeof(why));
+		if (rc == BW_OK)
+			bw_queue_ack(redis, q, &tasks[i]);
+		else if (rc == BW_DECLINED)
+			bw_queue_fail(redis, q, &tasks[i],
+			    RELAY_TASK_RETRIES_MAX, (int)retry_ms,
+			    "retry requested");
+		else {
+			bw_log(BW_LOG_ERROR, "%s %s (run %d): %s", event ?
+			    "event" : "task", tasks[i].type,
+			    tasks[i].attempts + 1, why);
+			bw_queue_fail(redis, q, &tasks[i], event ?
+			    RELAY_EVENT_ATTEMPTS : RELAY_TASK_ATTEMPTS,
+			    relay_backoff(tasks[i].attempts), why);
+		}
+		bw_queue_task_clear(&tasks[i]);
+	}
+}
+
 int
 bw_consume_pass(struct bw_db *db, struct bw_redis *redis,
     const char *consumer, int max)
 {
-	static const char *const queues[] = { RELAY_EVENTS, RELAY_TASKS };
 	struct bw_queue_task	 tasks[64];
-	char			 why[256];
-	int64_t			 retry_ms;
-	size_t			 q;
-	int			 i, n, rc, total = 0, event;
+	int			 n, total;
 
 	if (max > (int)BW_NELEM(tasks))
 		max = (int)BW_NELEM(tasks);
-	for (q = 0; q < BW_NELEM(queues); q++) {
-		event = q == 0;
-		if (bw_queue_reserve(redis, queues[q], consumer,
-		    RELAY_VISIBILITY_MS, 0, tasks, max, &n) != BW_OK)
+	if (bw_queue_reserve(redis, RELAY_EVENTS, consumer,
+	    RELAY_VISIBILITY_MS, 0, tasks, max, &n) != BW_OK)
+		return -1;
+	relay_settle(db, redis, RELAY_EVENTS, 1, tasks, n);
+	total = n;
+	/*
+	 * Tasks a few at a time, each handful inside the visibility
+	 * timeout, until MAX ran or the queue has none ready.
+	 */
+	do {
+		if (bw_queue_reserve(redis, RELAY_TASKS, consumer,
+		    RELAY_VISIBILITY_MS, 0, tasks, RELAY_TASKS_AT_ONCE, &n) !=
+		    BW_OK)
 			return -1;
-		for (i = 0; i < n; i++) {
-			rc = relay_run(db, redis, event, &tasks[i], &retry_ms,
-			    why, sizeof(why));
-			if (rc == BW_OK)
-				bw_queue_ack(redis, queues[q], &tasks[i]);
-			else if (rc == BW_DECLINED)
-				bw_queue_fail(redis, queues[q], &tasks[i],
-				    RELAY_TASK_RETRIES_MAX, (int)retry_ms,
-				    "retry requested");
-			else {
-				bw_log(BW_LOG_ERROR, "%s %s (run %d): %s",
-				    event ? "event" : "task", tasks[i].type,
-				    tasks[i].attempts + 1, why);
-				bw_queue_fail(redis, queues[q], &tasks[i],
-				    event ? RELAY_EVENT_ATTEMPTS :
-				    RELAY_TASK_ATTEMPTS,
-				    relay_backoff(tasks[i].attempts), why);
-			}
-			bw_queue_task_clear(&tasks[i]);
-			total++;
-		}
-	}
+		relay_settle(db, redis, RELAY_TASKS, 0, tasks, n);
+		total += n;
+	} while (n == RELAY_TASKS_AT_ONCE && total < 2 * max);
 	return total;
 }

@@ -139,6 +139,74 @@ else
 	fail "could not stop PostgreSQL"
 fi
 
+# 6. No event lost (issue 12; needs DATABASE_URL to list what was written): a webhook endpoint for customer.created on
+#    a local receiver, then a burst of BURST customers during which a billow
+#    worker is killed -9 and Redis is frozen for FREEZE s. Every event of
+#    the burst must reach the receiver at least once; the delays are
+#    reported (the first after the faults ended, the last after the burst).
+BURST=${FAULTS_BURST:-1000}
+FREEZE=${FAULTS_FREEZE_S:-10}
+RPORT=18186
+RFILE="$DIR/faults-received.txt"
+: >"$RFILE"
+python3 "$(dirname "$0")/receiver.py" "$RPORT" "$RFILE" &
+RECV_PID=$!
+trap 'kill "$RECV_PID" 2>/dev/null' EXIT
+wait_for 5000 bash -c "exec 3<>/dev/tcp/127.0.0.1/$RPORT" || true
+ep=$(curl -s -X POST "$URL/api/v1/webhook_endpoints" -H "Authorization: Bearer $KEY" \
+    -H 'Content-Type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:$RPORT/hook\",\"enabled_events\":[\"customer.created\"]}")
+if printf '%s' "$ep" | grep -q '"we_'; then
+	create() {
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -X POST \
+		    "$URL/api/v1/customers" -H "Authorization: Bearer $KEY" \
+		    -H 'Content-Type: application/json' \
+		    -d "{\"email\":\"burst-$1@example.com\"}"
+	}
+	export -f create
+	export URL KEY
+	burst_t0=$(now_ms)
+	seq 1 "$BURST" | xargs -P 8 -I{} bash -c 'create {}' >"$DIR/faults-burst.txt" &
+	BURST_PID=$!
+	# A third of the way: kill -9 a billow worker.
+	wait_for 60000 bash -c "[ \$(wc -l <'$DIR/faults-burst.txt') -ge $((BURST / 3)) ]"
+	kill -9 "$(billow_workers | head -n1)" 2>/dev/null
+	# Two thirds: freeze Redis.
+	wait_for 60000 bash -c "[ \$(wc -l <'$DIR/faults-burst.txt') -ge $((BURST * 2 / 3)) ]"
+	RPID=$(cat "$DIR/redis.pid" 2>/dev/null || true)
+	kill -STOP "$RPID" 2>/dev/null
+	frozen_t0=$(now_ms)
+	wait "$BURST_PID"
+	left=$((FREEZE * 1000 - ($(now_ms) - frozen_t0)))
+	[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
+	kill -CONT "$RPID" 2>/dev/null
+	thawed=$(now_ms)
+	created=$(grep -c '^201$' "$DIR/faults-burst.txt")
+	tenant=$(curl -s -H "Authorization: Bearer $KEY" "$URL/api/v1/auth/tenants/verify" |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["id"])')
+	psql "$DATABASE_URL" -Atc "SELECT id FROM events WHERE tenant_id = '$tenant' AND type = 'customer.created' AND data->'object'->>'email' LIKE 'burst-%@example.com'" |
+	    LC_ALL=C sort >"$DIR/faults-written.txt"
+	written=$(wc -l <"$DIR/faults-written.txt")
+	missing() { cut -d' ' -f1 "$RFILE" | LC_ALL=C sort -u |
+	    LC_ALL=C comm -23 "$DIR/faults-written.txt" - | wc -l; }
+	export -f missing
+	export RFILE DIR
+	if wait_for 60000 bash -c '[ "$(missing)" = 0 ]'; then
+		last=$(($(now_ms) - thawed))
+		dups=$(($(wc -l <"$RFILE") - $(cut -d' ' -f1 "$RFILE" | sort -u | wc -l)))
+		if [ "$created" = "$BURST" ] && [ "$written" = "$created" ]; then
+			pass "all $written burst events delivered through a billow worker kill -9 and Redis frozen ${FREEZE} s; the last $last ms after SIGCONT ($dups duplicates)"
+		else
+			fail "burst: $created of $BURST customers created, $written events written"
+		fi
+	else
+		fail "burst: $(missing) of $written events never reached the receiver (60 s after SIGCONT)"
+	fi
+else
+	fail "could not create the receiver's webhook endpoint: $ep"
+fi
+kill "$RECV_PID" 2>/dev/null
+
 # 5. Kore's HTTP limits (KORE.md): a half-sent request gets 408 (the 1 s
 #    timer makes Kore enforce its 10 s header timeout), an oversize body 413.
 half=$(python3 - "$HOST" "$PORT" <<'EOF'
